@@ -1,0 +1,38 @@
+#include "cli/cli.h"
+
+#include <cstdio>
+
+namespace td::cli {
+
+int runDecode(const QStringList &args);
+int runSimulate(const QStringList &args);
+int runParseSms(const QStringList &args);
+int runExport(const QStringList &args);
+
+const QList<Command> &commands() {
+    static const QList<Command> table = {
+        {QStringLiteral("decode"), QStringLiteral("Decode tracker frames given as hex (arguments or stdin lines)"), &runDecode},
+        {QStringLiteral("parse-sms"), QStringLiteral("Find positions in SMS text"), &runParseSms},
+        {QStringLiteral("export"), QStringLiteral("Export tracks or raw frames to a file"), &runExport},
+        {QStringLiteral("simulate"), QStringLiteral("Play simulated trackers against a server (load tests, --demo)"), &runSimulate},
+    };
+    return table;
+}
+
+const Command *findCommand(const QString &name) {
+    for (const Command &c : commands())
+        if (c.name == name)
+            return &c;
+    return nullptr;
+}
+
+void printError(const QString &message) {
+    std::fputs(("trackerdesk: error: " + message + "\n").toUtf8().constData(), stderr);
+    std::fflush(stderr);
+}
+
+void printOut(const QString &text) {
+    std::fputs(text.toUtf8().constData(), stdout);
+}
+
+} // namespace td::cli

@@ -1,0 +1,1108 @@
+#include "store/store.h"
+
+#include "store/schema.h"
+
+#include <QAtomicInteger>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSqlError>
+#include <QSqlRecord>
+#include <QTimeZone>
+
+#include <cmath>
+#include <limits>
+
+namespace td::store {
+
+// ---------------------------------------------------------------------------------------
+// records helpers
+
+QString deviceStateName(DeviceState s) {
+    return s == DeviceState::Blocked ? QStringLiteral("blocked") : QStringLiteral("accepted");
+}
+
+namespace {
+
+// FNV-1a, 64 bit: stable across Qt versions and platforms (qHash is not).
+struct Fnv {
+    quint64 h = 1469598103934665603ULL;
+    void bytes(const void *data, size_t n) {
+        const auto *p = static_cast<const unsigned char *>(data);
+        for (size_t i = 0; i < n; ++i) {
+            h ^= p[i];
+            h *= 1099511628211ULL;
+        }
+    }
+    void i64(qint64 v) {
+        unsigned char b[8];
+        for (int i = 0; i < 8; ++i)
+            b[i] = static_cast<unsigned char>(quint64(v) >> (8 * i));
+        bytes(b, 8);
+    }
+    void str(const QString &s) {
+        const QByteArray u = s.toUtf8();
+        i64(u.size());
+        bytes(u.constData(), size_t(u.size()));
+    }
+};
+
+int sourceCode(proto::PositionSource s) { return int(s); }
+proto::PositionSource sourceFromCode(int c) {
+    switch (c) {
+    case 1: return proto::PositionSource::Lbs;
+    case 2: return proto::PositionSource::Wifi;
+    case 3: return proto::PositionSource::Sms;
+    default: return proto::PositionSource::Gps;
+    }
+}
+
+QVariant optDouble(const std::optional<double> &v) { return v ? QVariant(*v) : QVariant(); }
+QVariant optInt(const std::optional<int> &v) { return v ? QVariant(*v) : QVariant(); }
+QVariant optBool(const std::optional<bool> &v) { return v ? QVariant(int(*v)) : QVariant(); }
+QVariant idOrNull(qint64 id) { return id > 0 ? QVariant(id) : QVariant(); }
+// A null QString binds as SQL NULL; NOT NULL text columns get '' instead.
+QVariant text(const QString &s) { return s.isNull() ? QVariant(QLatin1String("")) : QVariant(s); }
+
+std::optional<double> toOptDouble(const QVariant &v) {
+    if (v.isNull()) return std::nullopt;
+    return v.toDouble();
+}
+std::optional<int> toOptInt(const QVariant &v) {
+    if (v.isNull()) return std::nullopt;
+    return v.toInt();
+}
+std::optional<bool> toOptBool(const QVariant &v) {
+    if (v.isNull()) return std::nullopt;
+    return v.toInt() != 0;
+}
+
+QDateTime fromMs(qint64 ms) { return QDateTime::fromMSecsSinceEpoch(ms, QTimeZone::UTC); }
+qint64 toMsOr(const QDateTime &t, qint64 fallback) { return t.isValid() ? t.toMSecsSinceEpoch() : fallback; }
+
+QAtomicInteger<quint64> g_connectionCounter;
+
+constexpr qint64 kLastSeenWriteMs = 30000;  // devices.last_seen is written at most this often
+
+} // namespace
+
+qint64 positionContentKey(const proto::Position &p) {
+    Fnv f;
+    f.i64(p.hasCoordinates ? 1 : 0);
+    if (p.hasCoordinates) {
+        f.i64(std::llround(p.latitude * 1e7));
+        f.i64(std::llround(p.longitude * 1e7));
+    }
+    f.i64(sourceCode(p.source));
+    for (const proto::CellTower &c : p.cells) {
+        f.i64(c.mcc); f.i64(c.mnc); f.i64(c.lac); f.i64(c.cellId); f.i64(c.signal);
+    }
+    for (const proto::WifiAccessPoint &w : p.wifi) {
+        f.str(w.bssid); f.i64(w.rssi);
+    }
+    return qint64(f.h & 0x7fffffffffffffffULL);
+}
+
+QByteArray networkJson(const proto::Position &p) {
+    if (p.cells.isEmpty() && p.wifi.isEmpty())
+        return {};
+    QJsonObject o;
+    if (!p.cells.isEmpty()) {
+        QJsonArray a;
+        for (const proto::CellTower &c : p.cells)
+            a.append(QJsonArray{c.mcc, c.mnc, double(c.lac), double(c.cellId), c.signal});
+        o.insert(QStringLiteral("cells"), a);
+    }
+    if (!p.wifi.isEmpty()) {
+        QJsonArray a;
+        for (const proto::WifiAccessPoint &w : p.wifi)
+            a.append(QJsonArray{w.bssid, w.rssi});
+        o.insert(QStringLiteral("wifi"), a);
+    }
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+void parseNetworkJson(const QByteArray &json, proto::Position *p) {
+    if (json.isEmpty())
+        return;
+    const QJsonObject o = QJsonDocument::fromJson(json).object();
+    for (const QJsonValue &v : o.value(QStringLiteral("cells")).toArray()) {
+        const QJsonArray a = v.toArray();
+        if (a.size() < 5)
+            continue;
+        proto::CellTower c;
+        c.mcc = a[0].toInt(); c.mnc = a[1].toInt();
+        c.lac = qint64(a[2].toDouble()); c.cellId = qint64(a[3].toDouble()); c.signal = a[4].toInt();
+        p->cells.append(c);
+    }
+    for (const QJsonValue &v : o.value(QStringLiteral("wifi")).toArray()) {
+        const QJsonArray a = v.toArray();
+        if (a.size() < 2)
+            continue;
+        p->wifi.append(proto::WifiAccessPoint{a[0].toString(), a[1].toInt()});
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// open / close
+
+Store::Store() : m_connection(QStringLiteral("td-store-%1").arg(++g_connectionCounter)) {}
+
+Store::~Store() { close(); }
+
+QSqlDatabase Store::database() const { return QSqlDatabase::database(m_connection, false); }
+
+bool Store::isOpen() const { return QSqlDatabase::contains(m_connection) && database().isOpen(); }
+
+bool Store::execSql(const QString &sql) {
+    QSqlQuery q(database());
+    if (!q.exec(sql)) {
+        m_error = QStringLiteral("%1: %2").arg(sql, q.lastError().text());
+        return false;
+    }
+    return true;
+}
+
+bool Store::open(const QString &path, const StoreOptions &options) {
+    close();
+    m_path = path;
+    m_options = options;
+    m_error.clear();
+    // Every QSqlDatabase handle of openImpl is gone before close() removes the connection.
+    if (openImpl(path, options))
+        return true;
+    close();
+    return false;
+}
+
+bool Store::openImpl(const QString &path, const StoreOptions &options) {
+
+    const QFileInfo fi(path);
+    if (!options.readOnly && !QDir().mkpath(fi.absolutePath())) {
+        m_error = QStringLiteral("cannot create the data folder %1").arg(fi.absolutePath());
+        return false;
+    }
+    if (options.readOnly && !fi.exists()) {
+        m_error = QStringLiteral("no database at %1").arg(path);
+        return false;
+    }
+    if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QSQLITE"))) {
+        m_error = QStringLiteral("the Qt SQLite driver (QSQLITE) is not installed");
+        return false;
+    }
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
+        db.setDatabaseName(path);
+        QString connectOptions = QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(options.busyTimeoutMs);
+        if (options.readOnly)
+            connectOptions += QStringLiteral(";QSQLITE_OPEN_READONLY");
+        db.setConnectOptions(connectOptions);
+        if (!db.open()) {
+            m_error = QStringLiteral("cannot open the database %1: %2").arg(path, db.lastError().text());
+            return false;
+        }
+    }
+    // The first statement that reads the file tells whether it is a database at all.
+    QString err;
+    QSqlDatabase probe = database();
+    if (schemaVersion(probe, &err) < 0) {
+        m_error = QStringLiteral("%1 is not a usable TrackerDesk database (%2)").arg(path, err);
+        return false;
+    }
+    const QStringList pragmas = {
+        QStringLiteral("PRAGMA journal_mode=WAL"),
+        QStringLiteral("PRAGMA synchronous=%1").arg(options.synchronousFull ? QStringLiteral("FULL") : QStringLiteral("NORMAL")),
+        QStringLiteral("PRAGMA cache_size=-%1").arg(options.cacheKiB),
+        QStringLiteral("PRAGMA temp_store=MEMORY"),
+        QStringLiteral("PRAGMA foreign_keys=OFF"),
+    };
+    for (const QString &p : pragmas) {
+        if (options.readOnly && p.contains(QLatin1String("journal_mode")))
+            continue;  // a read-only connection cannot switch the journal mode
+        if (!execSql(p)) {
+            m_error = QStringLiteral("cannot set up the database %1: %2").arg(path, m_error);
+            return false;
+        }
+    }
+    if (options.maxPageCount > 0 && !execSql(QStringLiteral("PRAGMA max_page_count=%1").arg(options.maxPageCount))) {
+        return false;
+    }
+    QSqlDatabase db = database();
+    if (options.readOnly) {
+        const int v = schemaVersion(db, &err);
+        if (v != latestSchemaVersion()) {
+            m_error = v < 0 ? err
+                            : QStringLiteral("the database %1 has schema version %2, this program needs %3 and cannot migrate "
+                                             "a read-only database").arg(path).arg(v).arg(latestSchemaVersion());
+            return false;
+        }
+    } else if (!migrate(db, &err)) {
+        m_error = QStringLiteral("%1: %2").arg(path, err);
+        return false;
+    }
+    return true;
+}
+
+void Store::close() {
+    m_insFrame.reset(); m_insPosition.reset(); m_insStatus.reset(); m_insEvent.reset();
+    m_insDevice.reset(); m_findDevice.reset(); m_updLogin.reset(); m_touchDevice.reset();
+    m_writerPrepared = false;
+    m_deviceCache.clear();
+    if (QSqlDatabase::contains(m_connection)) {
+        {
+            QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+            if (db.isOpen())
+                db.close();
+        }
+        QSqlDatabase::removeDatabase(m_connection);
+    }
+}
+
+bool Store::exec(QSqlQuery &q, const char *what) {
+    if (q.exec())
+        return true;
+    m_error = QStringLiteral("%1 failed: %2").arg(QLatin1String(what), q.lastError().text());
+    return false;
+}
+
+QString Store::integrityCheck() {
+    QSqlQuery q(database());
+    if (!q.exec(QStringLiteral("PRAGMA integrity_check")))
+        return q.lastError().text();
+    QStringList out;
+    while (q.next())
+        out << q.value(0).toString();
+    return out.join(QLatin1Char('\n'));
+}
+
+// ---------------------------------------------------------------------------------------
+// devices
+
+static const char *kDeviceColumns =
+    "id, imei, name, protocol, model, phone, sms_password, tz_minutes, last_seen, state, color, created";
+
+Device Store::deviceFromQuery(const QSqlQuery &q) {
+    Device d;
+    d.id = q.value(0).toLongLong();
+    d.imei = q.value(1).toString();
+    d.name = q.value(2).toString();
+    d.protocol = q.value(3).toString();
+    d.model = q.value(4).toString();
+    d.phone = q.value(5).toString();
+    d.smsPassword = q.value(6).toString();
+    d.timeZoneMinutes = toOptInt(q.value(7));
+    if (!q.value(8).isNull())
+        d.lastSeen = fromMs(q.value(8).toLongLong());
+    d.state = q.value(9).toInt() == 1 ? DeviceState::Blocked : DeviceState::Accepted;
+    d.color = q.value(10).toString();
+    d.created = fromMs(q.value(11).toLongLong());
+    return d;
+}
+
+QList<Device> Store::devices() {
+    QList<Device> out;
+    QSqlQuery q(database());
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral("SELECT %1 FROM devices ORDER BY id").arg(QLatin1String(kDeviceColumns)))) {
+        m_error = q.lastError().text();
+        return out;
+    }
+    while (q.next())
+        out.append(deviceFromQuery(q));
+    return out;
+}
+
+std::optional<Device> Store::device(qint64 id) {
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("SELECT %1 FROM devices WHERE id=?").arg(QLatin1String(kDeviceColumns)));
+    q.addBindValue(id);
+    if (!exec(q, "device lookup") || !q.next())
+        return std::nullopt;
+    return deviceFromQuery(q);
+}
+
+std::optional<Device> Store::deviceByImei(const QString &imei) {
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("SELECT %1 FROM devices WHERE imei=?").arg(QLatin1String(kDeviceColumns)));
+    q.addBindValue(imei);
+    if (!exec(q, "device lookup") || !q.next())
+        return std::nullopt;
+    return deviceFromQuery(q);
+}
+
+qint64 Store::addDevice(const Device &d) {
+    if (d.imei.trimmed().isEmpty()) {
+        m_error = QStringLiteral("a device needs an IMEI or terminal id");
+        return 0;
+    }
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("INSERT INTO devices(imei, name, protocol, model, phone, sms_password, tz_minutes, state, color, created)"
+                             " VALUES(?,?,?,?,?,?,?,?,?,?)"));
+    q.addBindValue(d.imei.trimmed());
+    q.addBindValue(text(d.name));
+    q.addBindValue(text(d.protocol));
+    q.addBindValue(text(d.model));
+    q.addBindValue(text(d.phone));
+    q.addBindValue(text(d.smsPassword));
+    q.addBindValue(optInt(d.timeZoneMinutes));
+    q.addBindValue(int(d.state));
+    q.addBindValue(text(d.color));
+    q.addBindValue(toMsOr(d.created, QDateTime::currentMSecsSinceEpoch()));
+    if (!exec(q, "adding a device"))
+        return 0;
+    return q.lastInsertId().toLongLong();
+}
+
+bool Store::updateDevice(const Device &d) {
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("UPDATE devices SET name=?, phone=?, sms_password=?, tz_minutes=?, state=?, color=? WHERE id=?"));
+    q.addBindValue(text(d.name));
+    q.addBindValue(text(d.phone));
+    q.addBindValue(text(d.smsPassword));
+    q.addBindValue(optInt(d.timeZoneMinutes));
+    q.addBindValue(int(d.state));
+    q.addBindValue(text(d.color));
+    q.addBindValue(d.id);
+    if (!exec(q, "updating a device"))
+        return false;
+    if (q.numRowsAffected() != 1) {
+        m_error = QStringLiteral("no device with id %1").arg(d.id);
+        return false;
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// positions
+
+static const char *kPositionColumns =
+    "device_id, fix_time, server_time, lat, lon, altitude, speed, course, satellites, valid, source, accuracy, network, frame_id";
+
+StoredPosition Store::positionFromQuery(const QSqlQuery &q, int b) {
+    StoredPosition sp;
+    sp.deviceId = q.value(b + 0).toLongLong();
+    proto::Position &p = sp.position;
+    p.time = fromMs(q.value(b + 1).toLongLong());
+    sp.serverTime = fromMs(q.value(b + 2).toLongLong());
+    const QVariant lat = q.value(b + 3);
+    p.hasCoordinates = !lat.isNull();
+    if (p.hasCoordinates) {
+        p.latitude = lat.toDouble();
+        p.longitude = q.value(b + 4).toDouble();
+    }
+    p.altitude = toOptDouble(q.value(b + 5));
+    p.speedKmh = toOptDouble(q.value(b + 6));
+    p.course = toOptDouble(q.value(b + 7));
+    p.satellites = toOptInt(q.value(b + 8));
+    p.valid = q.value(b + 9).toInt() != 0;
+    p.source = sourceFromCode(q.value(b + 10).toInt());
+    p.accuracy = toOptDouble(q.value(b + 11));
+    parseNetworkJson(q.value(b + 12).toByteArray(), &p);
+    sp.frameId = q.value(b + 13).toLongLong();
+    return sp;
+}
+
+QString Store::positionWhere(const PositionFilter &filter) const {
+    QString w;
+    if (filter.validOnly)
+        w += QStringLiteral(" AND valid=1");
+    if (filter.withCoordinatesOnly)
+        w += QStringLiteral(" AND lat IS NOT NULL");
+    if (!filter.sources.isEmpty()) {
+        QStringList codes;
+        for (proto::PositionSource s : filter.sources)
+            codes << QString::number(sourceCode(s));
+        w += QStringLiteral(" AND source IN (%1)").arg(codes.join(QLatin1Char(',')));
+    }
+    return w;
+}
+
+bool Store::forEachPosition(const QList<qint64> &deviceIds, const QDateTime &from, const QDateTime &to,
+                            const PositionFilter &filter, const std::function<bool(const StoredPosition &)> &callback) {
+    QList<qint64> ids = deviceIds;
+    if (ids.isEmpty()) {
+        QSqlQuery d(database());
+        d.setForwardOnly(true);
+        if (!d.exec(QStringLiteral("SELECT id FROM devices ORDER BY id"))) {
+            m_error = d.lastError().text();
+            return false;
+        }
+        while (d.next())
+            ids << d.value(0).toLongLong();
+    }
+    const qint64 fromMs = toMsOr(from, std::numeric_limits<qint64>::min());
+    const qint64 toMs = toMsOr(to, std::numeric_limits<qint64>::max());
+    QSqlQuery q(database());
+    q.setForwardOnly(true);
+    if (!q.prepare(QStringLiteral("SELECT %1 FROM positions WHERE device_id=? AND fix_time>=? AND fix_time<=?%2 ORDER BY fix_time LIMIT ?")
+                       .arg(QLatin1String(kPositionColumns), positionWhere(filter)))) {
+        m_error = q.lastError().text();
+        return false;
+    }
+    for (qint64 id : std::as_const(ids)) {
+        q.bindValue(0, id);
+        q.bindValue(1, fromMs);
+        q.bindValue(2, toMs);
+        q.bindValue(3, filter.limit);
+        if (!exec(q, "position query"))
+            return false;
+        while (q.next()) {
+            if (!callback(positionFromQuery(q, 0))) {
+                q.finish();
+                return true;
+            }
+        }
+        q.finish();
+    }
+    return true;
+}
+
+qint64 Store::countPositions(const QList<qint64> &deviceIds, const QDateTime &from, const QDateTime &to,
+                             const PositionFilter &filter) {
+    QString sql = QStringLiteral("SELECT count(*) FROM positions WHERE fix_time>=? AND fix_time<=?") + positionWhere(filter);
+    if (!deviceIds.isEmpty()) {
+        QStringList ids;
+        for (qint64 id : deviceIds)
+            ids << QString::number(id);
+        sql += QStringLiteral(" AND device_id IN (%1)").arg(ids.join(QLatin1Char(',')));
+    }
+    QSqlQuery q(database());
+    q.prepare(sql);
+    q.addBindValue(toMsOr(from, std::numeric_limits<qint64>::min()));
+    q.addBindValue(toMsOr(to, std::numeric_limits<qint64>::max()));
+    if (!exec(q, "position count") || !q.next())
+        return -1;
+    const qint64 n = q.value(0).toLongLong();
+    return filter.limit >= 0 ? qMin(n, filter.limit) : n;
+}
+
+QHash<qint64, StoredPosition> Store::lastPositions() {
+    QHash<qint64, StoredPosition> out;
+    QSqlQuery q(database());
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral("SELECT %1 FROM positions p WHERE p.lat IS NOT NULL AND p.fix_time = "
+                               "(SELECT fix_time FROM positions WHERE device_id=p.device_id AND lat IS NOT NULL "
+                               " ORDER BY fix_time DESC LIMIT 1) "
+                               "AND p.device_id IN (SELECT id FROM devices)")
+                    .arg(QLatin1String(kPositionColumns)))) {
+        m_error = q.lastError().text();
+        return out;
+    }
+    while (q.next()) {
+        StoredPosition sp = positionFromQuery(q, 0);
+        out.insert(sp.deviceId, sp);
+    }
+    return out;
+}
+
+QString Store::explainTrackQuery() {
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("EXPLAIN QUERY PLAN SELECT %1 FROM positions WHERE device_id=? AND fix_time>=? AND fix_time<=? "
+                             "ORDER BY fix_time LIMIT ?").arg(QLatin1String(kPositionColumns)));
+    q.addBindValue(1);
+    q.addBindValue(0);
+    q.addBindValue(1);
+    q.addBindValue(-1);
+    if (!exec(q, "explain"))
+        return m_error;
+    QStringList lines;
+    while (q.next())
+        lines << q.value(q.record().indexOf(QStringLiteral("detail"))).toString();
+    return lines.join(QLatin1Char('\n'));
+}
+
+// ---------------------------------------------------------------------------------------
+// status and events
+
+static StatusSample statusFromQuery(const QSqlQuery &q) {
+    StatusSample s;
+    s.deviceId = q.value(0).toLongLong();
+    s.time = fromMs(q.value(1).toLongLong());
+    s.status.batteryPercent = toOptInt(q.value(2));
+    s.status.batteryVolts = toOptDouble(q.value(3));
+    s.status.gsmSignal = toOptInt(q.value(4));
+    s.status.charging = toOptBool(q.value(5));
+    s.status.acc = toOptBool(q.value(6));
+    s.status.armed = toOptBool(q.value(7));
+    s.status.gpsTracking = toOptBool(q.value(8));
+    s.status.relayCut = toOptBool(q.value(9));
+    s.frameId = q.value(10).toLongLong();
+    return s;
+}
+static const char *kStatusColumns = "device_id, time, battery, volts, signal, charging, acc, armed, gps, relay, frame_id";
+
+QHash<qint64, StatusSample> Store::lastStatus() {
+    QHash<qint64, StatusSample> out;
+    QSqlQuery q(database());
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral("SELECT %1 FROM status s WHERE s.id = (SELECT id FROM status WHERE device_id=s.device_id "
+                               "ORDER BY time DESC, id DESC LIMIT 1) AND s.device_id IN (SELECT id FROM devices)")
+                    .arg(QLatin1String(kStatusColumns)))) {
+        m_error = q.lastError().text();
+        return out;
+    }
+    while (q.next()) {
+        StatusSample s = statusFromQuery(q);
+        out.insert(s.deviceId, s);
+    }
+    return out;
+}
+
+QList<StatusSample> Store::statusSamples(qint64 deviceId, const QDateTime &from, const QDateTime &to, int limit) {
+    QList<StatusSample> out;
+    QSqlQuery q(database());
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT %1 FROM status WHERE device_id=? AND time>=? AND time<=? ORDER BY time, id LIMIT ?")
+                  .arg(QLatin1String(kStatusColumns)));
+    q.addBindValue(deviceId);
+    q.addBindValue(toMsOr(from, std::numeric_limits<qint64>::min()));
+    q.addBindValue(toMsOr(to, std::numeric_limits<qint64>::max()));
+    q.addBindValue(limit > 0 ? limit : -1);
+    if (!exec(q, "status query"))
+        return out;
+    while (q.next())
+        out.append(statusFromQuery(q));
+    return out;
+}
+
+QList<Event> Store::events(std::optional<qint64> deviceId, const QDateTime &from, const QDateTime &to, int limit) {
+    QList<Event> out;
+    QSqlQuery q(database());
+    q.setForwardOnly(true);
+    QString sql = QStringLiteral("SELECT id, device_id, time, kind, detail, frame_id FROM events WHERE time>=? AND time<=?");
+    if (deviceId)
+        sql += *deviceId > 0 ? QStringLiteral(" AND device_id=?") : QStringLiteral(" AND device_id IS NULL");
+    sql += QStringLiteral(" ORDER BY time, id LIMIT ?");
+    q.prepare(sql);
+    q.addBindValue(toMsOr(from, std::numeric_limits<qint64>::min()));
+    q.addBindValue(toMsOr(to, std::numeric_limits<qint64>::max()));
+    if (deviceId && *deviceId > 0)
+        q.addBindValue(*deviceId);
+    q.addBindValue(limit > 0 ? limit : -1);
+    if (!exec(q, "event query"))
+        return out;
+    while (q.next()) {
+        Event e;
+        e.id = q.value(0).toLongLong();
+        e.deviceId = q.value(1).toLongLong();
+        e.time = fromMs(q.value(2).toLongLong());
+        e.kind = q.value(3).toString();
+        e.detail = q.value(4).toString();
+        e.frameId = q.value(5).toLongLong();
+        out.append(e);
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// frames
+
+StoredFrame Store::frameFromQuery(const QSqlQuery &q) {
+    StoredFrame f;
+    f.id = q.value(0).toLongLong();
+    f.time = fromMs(q.value(1).toLongLong());
+    f.direction = q.value(2).toInt() == 1 ? proto::Direction::ToDevice : proto::Direction::FromDevice;
+    f.peerAddress = q.value(3).toString();
+    f.peerPort = quint16(q.value(4).toUInt());
+    f.deviceId = q.value(5).toLongLong();
+    f.protocol = q.value(6).toString();
+    f.type = q.value(7).toInt();
+    f.bytes = q.value(8).toByteArray();
+    f.replyTo = q.value(9).toLongLong();
+    return f;
+}
+
+QString Store::frameSelect(const FrameFilter &filter, QVariantList *binds) {
+    QString sql = QStringLiteral("SELECT id, time, direction, peer, port, device_id, protocol, type, bytes, reply_to FROM frames WHERE 1");
+    if (filter.deviceId) {
+        if (*filter.deviceId > 0) {
+            sql += QStringLiteral(" AND device_id=?");
+            binds->append(*filter.deviceId);
+        } else {
+            sql += QStringLiteral(" AND device_id IS NULL");
+        }
+    }
+    if (filter.from.isValid()) {
+        sql += QStringLiteral(" AND time>=?");
+        binds->append(filter.from.toMSecsSinceEpoch());
+    }
+    if (filter.to.isValid()) {
+        sql += QStringLiteral(" AND time<=?");
+        binds->append(filter.to.toMSecsSinceEpoch());
+    }
+    if (filter.direction) {
+        sql += QStringLiteral(" AND direction=?");
+        binds->append(*filter.direction == proto::Direction::ToDevice ? 1 : 0);
+    }
+    if (!filter.protocol.isEmpty()) {
+        sql += QStringLiteral(" AND protocol=?");
+        binds->append(filter.protocol);
+    }
+    if (filter.afterId > 0) {
+        sql += QStringLiteral(" AND id>?");
+        binds->append(filter.afterId);
+    }
+    sql += filter.newestFirst ? QStringLiteral(" ORDER BY id DESC") : QStringLiteral(" ORDER BY id");
+    sql += QStringLiteral(" LIMIT ?");
+    binds->append(filter.limit > 0 ? filter.limit : -1);
+    return sql;
+}
+
+bool Store::forEachFrame(const FrameFilter &filter, const std::function<bool(const StoredFrame &)> &callback) {
+    QVariantList binds;
+    const QString sql = frameSelect(filter, &binds);
+    QSqlQuery q(database());
+    q.setForwardOnly(true);
+    if (!q.prepare(sql)) {
+        m_error = q.lastError().text();
+        return false;
+    }
+    for (int i = 0; i < binds.size(); ++i)
+        q.bindValue(i, binds[i]);
+    if (!exec(q, "frame query"))
+        return false;
+    while (q.next())
+        if (!callback(frameFromQuery(q)))
+            break;
+    q.finish();
+    return true;
+}
+
+QList<StoredFrame> Store::frames(const FrameFilter &filter) {
+    QList<StoredFrame> out;
+    forEachFrame(filter, [&out](const StoredFrame &f) { out.append(f); return true; });
+    return out;
+}
+
+qint64 Store::countFrames() {
+    QSqlQuery q(database());
+    if (!q.exec(QStringLiteral("SELECT count(*) FROM frames")) || !q.next()) {
+        m_error = q.lastError().text();
+        return -1;
+    }
+    return q.value(0).toLongLong();
+}
+
+// ---------------------------------------------------------------------------------------
+// writer path
+
+bool Store::prepareWriter() {
+    QSqlDatabase db = database();
+    auto prep = [&](std::unique_ptr<QSqlQuery> &q, const QString &sql) {
+        q = std::make_unique<QSqlQuery>(db);
+        if (!q->prepare(sql)) {
+            m_error = QStringLiteral("cannot prepare '%1': %2").arg(sql, q->lastError().text());
+            return false;
+        }
+        return true;
+    };
+    m_writerPrepared =
+        prep(m_insFrame, QStringLiteral("INSERT INTO frames(time, direction, peer, port, device_id, protocol, type, bytes, reply_to)"
+                                        " VALUES(?,?,?,?,?,?,?,?,?)"))
+        && prep(m_insPosition, QStringLiteral("INSERT OR IGNORE INTO positions(device_id, fix_time, ckey, server_time, lat, lon,"
+                                              " altitude, speed, course, satellites, valid, source, accuracy, network, frame_id)"
+                                              " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"))
+        && prep(m_insStatus, QStringLiteral("INSERT INTO status(device_id, time, battery, volts, signal, charging, acc, armed, gps,"
+                                            " relay, frame_id) VALUES(?,?,?,?,?,?,?,?,?,?,?)"))
+        && prep(m_insEvent, QStringLiteral("INSERT OR IGNORE INTO events(device_id, time, kind, detail, frame_id) VALUES(?,?,?,?,?)"))
+        && prep(m_insDevice, QStringLiteral("INSERT INTO devices(imei, protocol, model, login_tz, created, last_seen) VALUES(?,?,?,?,?,?)"))
+        && prep(m_findDevice, QStringLiteral("SELECT id, protocol, model, login_tz, last_seen FROM devices WHERE imei=?"))
+        && prep(m_updLogin, QStringLiteral("UPDATE devices SET protocol=?, model=?, login_tz=? WHERE id=?"))
+        && prep(m_touchDevice, QStringLiteral("UPDATE devices SET last_seen=? WHERE id=?"));
+    if (m_findDevice)
+        m_findDevice->setForwardOnly(true);
+    return m_writerPrepared;
+}
+
+qint64 Store::resolveDevice(const WorkItem &item, bool *created, QList<QString> *newKeys) {
+    auto it = m_deviceCache.find(item.deviceKey);
+    if (it == m_deviceCache.end()) {
+        DeviceCacheEntry e;
+        m_findDevice->bindValue(0, item.deviceKey);
+        if (!exec(*m_findDevice, "device lookup"))
+            return -1;
+        if (m_findDevice->next()) {
+            e.id = m_findDevice->value(0).toLongLong();
+            e.protocol = m_findDevice->value(1).toString();
+            e.model = m_findDevice->value(2).toString();
+            e.loginTz = toOptInt(m_findDevice->value(3));
+            e.lastSeenStored = e.lastSeen = m_findDevice->value(4).toLongLong();
+            m_findDevice->finish();
+        } else {
+            m_findDevice->finish();
+            m_insDevice->bindValue(0, item.deviceKey);
+            m_insDevice->bindValue(1, text(item.protocol));
+            m_insDevice->bindValue(2, text(item.model));
+            m_insDevice->bindValue(3, optInt(item.loginTimeZone));
+            m_insDevice->bindValue(4, item.serverTimeMs);
+            m_insDevice->bindValue(5, item.serverTimeMs);
+            if (!exec(*m_insDevice, "adding a device"))
+                return -1;
+            e.id = m_insDevice->lastInsertId().toLongLong();
+            e.protocol = item.protocol;
+            e.model = item.model;
+            e.loginTz = item.loginTimeZone;
+            e.lastSeenStored = e.lastSeen = item.serverTimeMs;
+            *created = true;
+            newKeys->append(item.deviceKey);
+        }
+        it = m_deviceCache.insert(item.deviceKey, e);
+    }
+    DeviceCacheEntry &e = it.value();
+    e.lastSeen = qMax(e.lastSeen, item.serverTimeMs);
+    if (item.kind == WorkItem::Inbound && item.messageKind == proto::MessageKind::Login && item.storeData) {
+        const QString model = item.model.isEmpty() ? e.model : item.model;
+        const std::optional<int> tz = item.loginTimeZone ? item.loginTimeZone : e.loginTz;
+        if (e.protocol != item.protocol || e.model != model || e.loginTz != tz) {
+            m_updLogin->bindValue(0, text(item.protocol));
+            m_updLogin->bindValue(1, text(model));
+            m_updLogin->bindValue(2, optInt(tz));
+            m_updLogin->bindValue(3, e.id);
+            if (!exec(*m_updLogin, "updating the device login"))
+                return -1;
+            e.protocol = item.protocol;
+            e.model = model;
+            e.loginTz = tz;
+        }
+    }
+    return e.id;
+}
+
+qint64 Store::insertFrame(qint64 timeMs, proto::Direction dir, const WorkItem &item, qint64 deviceId,
+                          const QString &protocol, int type, const QByteArray &bytes, qint64 replyTo) {
+    QSqlQuery &q = *m_insFrame;
+    q.bindValue(0, timeMs);
+    q.bindValue(1, dir == proto::Direction::ToDevice ? 1 : 0);
+    q.bindValue(2, item.peerAddress);
+    q.bindValue(3, int(item.peerPort));
+    q.bindValue(4, idOrNull(deviceId));
+    q.bindValue(5, text(protocol));
+    q.bindValue(6, type);
+    q.bindValue(7, bytes);
+    q.bindValue(8, idOrNull(replyTo));
+    if (!exec(q, "storing a frame"))
+        return -1;
+    return q.lastInsertId().toLongLong();
+}
+
+bool Store::insertPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId,
+                            const QList<proto::Position> &positions, int *stored, int *duplicates,
+                            QList<bool> *isNew) {
+    QSqlQuery &q = *m_insPosition;
+    for (const proto::Position &p : positions) {
+        q.bindValue(0, deviceId);
+        q.bindValue(1, toMsOr(p.time, serverTimeMs));
+        q.bindValue(2, positionContentKey(p));
+        q.bindValue(3, serverTimeMs);
+        q.bindValue(4, p.hasCoordinates ? QVariant(p.latitude) : QVariant());
+        q.bindValue(5, p.hasCoordinates ? QVariant(p.longitude) : QVariant());
+        q.bindValue(6, optDouble(p.altitude));
+        q.bindValue(7, optDouble(p.speedKmh));
+        q.bindValue(8, optDouble(p.course));
+        q.bindValue(9, optInt(p.satellites));
+        q.bindValue(10, int(p.valid));
+        q.bindValue(11, sourceCode(p.source));
+        q.bindValue(12, optDouble(p.accuracy));
+        const QByteArray net = networkJson(p);
+        q.bindValue(13, net.isEmpty() ? QVariant() : QVariant(QString::fromUtf8(net)));
+        q.bindValue(14, idOrNull(frameId));
+        if (!exec(q, "storing a position"))
+            return false;
+        const bool added = q.numRowsAffected() > 0;
+        if (added)
+            ++*stored;
+        else
+            ++*duplicates;
+        if (isNew)
+            isNew->append(added);
+    }
+    return true;
+}
+
+bool Store::insertStatus(qint64 deviceId, qint64 timeMs, qint64 frameId, const proto::Status &s) {
+    QSqlQuery &q = *m_insStatus;
+    q.bindValue(0, deviceId);
+    q.bindValue(1, timeMs);
+    q.bindValue(2, optInt(s.batteryPercent));
+    q.bindValue(3, optDouble(s.batteryVolts));
+    q.bindValue(4, optInt(s.gsmSignal));
+    q.bindValue(5, optBool(s.charging));
+    q.bindValue(6, optBool(s.acc));
+    q.bindValue(7, optBool(s.armed));
+    q.bindValue(8, optBool(s.gpsTracking));
+    q.bindValue(9, optBool(s.relayCut));
+    q.bindValue(10, idOrNull(frameId));
+    return exec(q, "storing a status sample");
+}
+
+bool Store::insertEvent(qint64 deviceId, qint64 timeMs, const QString &kind, const QString &detail, qint64 frameId) {
+    QSqlQuery &q = *m_insEvent;
+    q.bindValue(0, idOrNull(deviceId));
+    q.bindValue(1, timeMs);
+    q.bindValue(2, text(kind));
+    q.bindValue(3, text(detail));
+    q.bindValue(4, idOrNull(frameId));
+    return exec(q, "storing an event");
+}
+
+bool Store::applyBatch(const QList<WorkItem> &items, QList<WorkResult> *results) {
+    results->clear();
+    if (!isOpen()) {
+        m_error = QStringLiteral("the database is not open");
+        return false;
+    }
+    if (!m_writerPrepared && !prepareWriter())
+        return false;
+    QSqlDatabase db = database();
+    if (!db.transaction()) {
+        m_error = QStringLiteral("cannot start a transaction: %1").arg(db.lastError().text());
+        return false;
+    }
+    QList<QString> newKeys;
+    QList<QPair<QString, qint64>> touched;  // last_seen writes to remember after the commit
+    auto fail = [&]() {
+        db.rollback();
+        // Rows of this batch are gone: forget cached device rows (created ones and the
+        // login/last-seen state), they are read again from the database on next use.
+        m_deviceCache.clear();
+        results->clear();
+        return false;
+    };
+    results->reserve(items.size());
+    for (const WorkItem &item : items) {
+        WorkResult r;
+        r.ticket = item.ticket;
+        qint64 deviceId = 0;
+        if (!item.deviceKey.isEmpty()) {
+            deviceId = resolveDevice(item, &r.deviceCreated, &newKeys);
+            if (deviceId < 0)
+                return fail();
+        }
+        r.deviceId = deviceId;
+        switch (item.kind) {
+        case WorkItem::Inbound: {
+            r.frameId = insertFrame(item.serverTimeMs, proto::Direction::FromDevice, item, deviceId, item.protocol,
+                                    item.type, item.bytes, 0);
+            if (r.frameId < 0)
+                return fail();
+            for (int i = 0; i < item.replies.size(); ++i) {
+                const qint64 id = insertFrame(item.serverTimeMs, proto::Direction::ToDevice, item, deviceId, item.protocol,
+                                              item.replyTypes.value(i, -1), item.replies[i], r.frameId);
+                if (id < 0)
+                    return fail();
+                r.replyIds.append(id);
+            }
+            if (deviceId > 0 && item.storeData) {
+                if (!insertPositions(deviceId, item.serverTimeMs, r.frameId, item.positions, &r.positionsStored, &r.duplicates,
+                                     &r.positionIsNew))
+                    return fail();
+                if (item.status && !insertStatus(deviceId, item.serverTimeMs, r.frameId, *item.status))
+                    return fail();
+                qint64 alarmTime = item.serverTimeMs;
+                if (!item.positions.isEmpty() && item.positions.first().time.isValid())
+                    alarmTime = item.positions.first().time.toMSecsSinceEpoch();
+                for (const QString &alarm : item.alarms)
+                    if (!insertEvent(deviceId, alarmTime, QStringLiteral("alarm"), alarm, r.frameId))
+                        return fail();
+                if (item.messageKind == proto::MessageKind::Login
+                    && !insertEvent(deviceId, item.serverTimeMs, QStringLiteral("login"),
+                                    QStringLiteral("%1:%2").arg(item.peerAddress).arg(item.peerPort), r.frameId))
+                    return fail();
+                if (!item.eventKind.isEmpty()
+                    && !insertEvent(deviceId, item.serverTimeMs, item.eventKind, item.eventDetail, r.frameId))
+                    return fail();
+            }
+            break;
+        }
+        case WorkItem::Outbound:
+            r.frameId = insertFrame(item.serverTimeMs, proto::Direction::ToDevice, item, deviceId, item.protocol,
+                                    item.type, item.bytes, 0);
+            if (r.frameId < 0)
+                return fail();
+            if (deviceId > 0 && !item.eventKind.isEmpty()
+                && !insertEvent(deviceId, item.serverTimeMs, item.eventKind, item.eventDetail, r.frameId))
+                return fail();
+            break;
+        case WorkItem::DeviceEvent:
+            if (!insertEvent(deviceId, item.serverTimeMs, item.eventKind, item.eventDetail, 0))
+                return fail();
+            break;
+        }
+        results->append(r);
+    }
+    // devices.last_seen: written at most every 30 s per device (the live value is in memory).
+    for (auto it = m_deviceCache.begin(); it != m_deviceCache.end(); ++it) {
+        DeviceCacheEntry &e = it.value();
+        if (e.lastSeen - e.lastSeenStored < kLastSeenWriteMs)
+            continue;
+        m_touchDevice->bindValue(0, e.lastSeen);
+        m_touchDevice->bindValue(1, e.id);
+        if (!exec(*m_touchDevice, "updating last seen"))
+            return fail();
+        touched.append({it.key(), e.lastSeen});
+    }
+    if (!db.commit()) {
+        m_error = QStringLiteral("commit failed: %1").arg(db.lastError().text());
+        return fail();
+    }
+    for (const auto &t : std::as_const(touched)) {
+        auto it = m_deviceCache.find(t.first);
+        if (it != m_deviceCache.end())
+            it->lastSeenStored = t.second;
+    }
+    for (WorkResult &r : *results)
+        r.ok = true;
+    return true;
+}
+
+qint64 Store::pruneFrames(const RetentionPolicy &policy, qint64 nowMs, int chunk) {
+    if (!policy.active())
+        return 0;
+    QSqlQuery q(database());
+    qint64 deleted = 0;
+    if (policy.maxAgeDays > 0) {
+        q.prepare(QStringLiteral("DELETE FROM frames WHERE id IN (SELECT id FROM frames WHERE time < ? ORDER BY time LIMIT ?)"));
+        q.addBindValue(nowMs - qint64(policy.maxAgeDays) * 86400000);
+        q.addBindValue(chunk);
+        if (!exec(q, "pruning old frames"))
+            return -1;
+        deleted += q.numRowsAffected();
+    }
+    if (policy.maxFrames > 0 && deleted < chunk) {
+        QSqlQuery t(database());
+        t.prepare(QStringLiteral("SELECT id FROM frames ORDER BY id DESC LIMIT 1 OFFSET ?"));
+        t.addBindValue(policy.maxFrames);
+        if (!exec(t, "pruning frames"))
+            return -1;
+        if (t.next()) {
+            const qint64 threshold = t.value(0).toLongLong();
+            t.finish();
+            q.prepare(QStringLiteral("DELETE FROM frames WHERE id IN (SELECT id FROM frames WHERE id <= ? ORDER BY id LIMIT ?)"));
+            q.addBindValue(threshold);
+            q.addBindValue(chunk - deleted);
+            if (!exec(q, "pruning frames beyond the count limit"))
+                return -1;
+            deleted += q.numRowsAffected();
+        }
+    }
+    return deleted;
+}
+
+// ---------------------------------------------------------------------------------------
+// re-decoding
+
+bool Store::redecode(const FrameFilter &filter, RedecodeReport *report) {
+    RedecodeReport rep;
+    if (!m_writerPrepared && !prepareWriter())
+        return false;
+    QSqlDatabase db = database();
+
+    // Time zone per device: the user's setting wins over what the device announced.
+    QHash<qint64, std::optional<int>> tz;
+    {
+        QSqlQuery q(db);
+        q.setForwardOnly(true);
+        if (!q.exec(QStringLiteral("SELECT id, tz_minutes, login_tz FROM devices"))) {
+            m_error = q.lastError().text();
+            return false;
+        }
+        while (q.next()) {
+            std::optional<int> t = toOptInt(q.value(1));
+            if (!t)
+                t = toOptInt(q.value(2));
+            tz.insert(q.value(0).toLongLong(), t);
+        }
+    }
+
+    FrameFilter page = filter;
+    page.direction = proto::Direction::FromDevice;
+    page.newestFirst = false;
+    const int total = filter.limit;
+    qint64 done = 0;
+    QSqlQuery delPos(db), delStatus(db), delEvents(db);
+    delPos.prepare(QStringLiteral("DELETE FROM positions WHERE frame_id BETWEEN ? AND ? AND frame_id IN (SELECT value FROM json_each(?))"));
+    delStatus.prepare(QStringLiteral("DELETE FROM status WHERE frame_id IN (SELECT value FROM json_each(?))"));
+    delEvents.prepare(QStringLiteral("DELETE FROM events WHERE kind='alarm' AND frame_id IN (SELECT value FROM json_each(?))"));
+    for (;;) {
+        page.limit = total > 0 ? int(qMin<qint64>(1000, total - done)) : 1000;
+        if (page.limit <= 0)
+            break;
+        const QList<StoredFrame> frames = this->frames(page);
+        if (frames.isEmpty())
+            break;
+        page.afterId = frames.last().id;
+        done += frames.size();
+
+        QJsonArray ids;
+        for (const StoredFrame &f : frames)
+            ids.append(f.id);
+        const QString idJson = QString::fromUtf8(QJsonDocument(ids).toJson(QJsonDocument::Compact));
+        if (!db.transaction()) {
+            m_error = db.lastError().text();
+            return false;
+        }
+        auto fail = [&]() { db.rollback(); return false; };
+        delPos.bindValue(0, frames.first().id);
+        delPos.bindValue(1, frames.last().id);
+        delPos.bindValue(2, idJson);
+        if (!exec(delPos, "removing re-decoded positions"))
+            return fail();
+        rep.positionsRemoved += delPos.numRowsAffected();
+        delStatus.bindValue(0, idJson);
+        delEvents.bindValue(0, idJson);
+        if (!exec(delStatus, "removing re-decoded status") || !exec(delEvents, "removing re-decoded alarms"))
+            return fail();
+        for (const StoredFrame &f : frames) {
+            ++rep.frames;
+            proto::SessionOptions opts;
+            opts.timeZoneMinutes = tz.value(f.deviceId);
+            const proto::Protocol *p = proto::protocolById(f.protocol);
+            if (!p) {
+                // A dialect name ("topin"): the protocol that recognises the bytes, with the
+                // dialect as model hint.
+                bool more = false;
+                p = proto::sniffProtocol(f.bytes, &more);
+                opts.model = f.protocol;
+            }
+            if (!p) {
+                ++rep.failed;
+                continue;
+            }
+            const proto::DecodedFrame d = p->decodeFrame(f.bytes, opts);
+            if (!d.ok())
+                ++rep.failed;
+            if (f.deviceId <= 0 || !tz.contains(f.deviceId))
+                continue;  // not attributed to a device: nothing to derive
+            int stored = 0, dup = 0;
+            if (!insertPositions(f.deviceId, f.time.toMSecsSinceEpoch(), f.id, d.message.positions, &stored, &dup))
+                return fail();
+            rep.positions += stored;
+            if (d.message.status) {
+                if (!insertStatus(f.deviceId, f.time.toMSecsSinceEpoch(), f.id, *d.message.status))
+                    return fail();
+                ++rep.statusSamples;
+            }
+            qint64 alarmTime = f.time.toMSecsSinceEpoch();
+            if (!d.message.positions.isEmpty() && d.message.positions.first().time.isValid())
+                alarmTime = d.message.positions.first().time.toMSecsSinceEpoch();
+            for (const QString &a : d.message.alarms) {
+                if (!insertEvent(f.deviceId, alarmTime, QStringLiteral("alarm"), a, f.id))
+                    return fail();
+                ++rep.alarms;
+            }
+        }
+        if (!db.commit()) {
+            m_error = db.lastError().text();
+            return fail();
+        }
+        if (frames.size() < 1000)
+            break;
+    }
+    if (report)
+        *report = rep;
+    return true;
+}
+
+} // namespace td::store

@@ -1,0 +1,146 @@
+// The durable store: QtSql + SQLite in WAL mode. One Store is one database connection and
+// must be used from one thread: the writer thread owns one (StoreWriter, group commit),
+// the UI/service thread owns another for queries and device edits; WAL lets them run
+// side by side. Every failure gives a clear message (lastError()), never a crash.
+#pragma once
+
+#include "store/records.h"
+
+#include <QHash>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QString>
+#include <functional>
+#include <memory>
+
+namespace td::store {
+
+struct StoreOptions {
+    bool readOnly = false;        // open read-only (queries only)
+    bool synchronousFull = true;  // FULL: a commit survives power loss; NORMAL: process crash only
+    int cacheKiB = 16 * 1024;     // page cache of this connection
+    qint64 maxPageCount = 0;      // > 0: cap the database size (tests simulate a full disk with it)
+    int busyTimeoutMs = 5000;     // wait this long for the other connection's write lock
+};
+
+struct RetentionPolicy {
+    int maxAgeDays = 0;           // 0: keep frames forever
+    qint64 maxFrames = 0;         // 0: no count limit
+    bool active() const { return maxAgeDays > 0 || maxFrames > 0; }
+};
+
+struct RedecodeReport {
+    qint64 frames = 0;            // inbound frames decoded again
+    qint64 positions = 0;         // positions the new decoding produced
+    qint64 positionsRemoved = 0;  // positions of the old decoding removed first
+    qint64 statusSamples = 0;
+    qint64 alarms = 0;
+    qint64 failed = 0;            // frames with an unknown protocol or decoder warnings
+};
+
+class Store {
+public:
+    Store();
+    ~Store();
+    Store(const Store &) = delete;
+    Store &operator=(const Store &) = delete;
+
+    static QString fileName() { return QStringLiteral("trackerdesk.db"); }
+
+    // Opens (creating if needed) and migrates the database. False with lastError() set on
+    // failure: a folder that cannot be created, a read-only file, not a database, corrupt,
+    // or a schema newer than this program.
+    bool open(const QString &path, const StoreOptions &options = {});
+    void close();
+    bool isOpen() const;
+    QString path() const { return m_path; }
+    QString lastError() const { return m_error; }
+    QSqlDatabase database() const;
+
+    // ---- devices ----
+    QList<Device> devices();
+    std::optional<Device> device(qint64 id);
+    std::optional<Device> deviceByImei(const QString &imei);
+    // Adds a device (allowlist entry); returns its id, 0 on error (or when it exists).
+    qint64 addDevice(const Device &device);
+    // Updates the user-editable fields: name, phone, SMS password, time zone, state, colour.
+    bool updateDevice(const Device &device);
+
+    // ---- positions ----
+    // Streams the fixes of the given devices (all devices when empty) with from <= fix
+    // time <= to (invalid = open end), device by device, in fix-time order. The callback
+    // returns false to stop. Nothing is loaded into memory beyond the current row.
+    bool forEachPosition(const QList<qint64> &deviceIds, const QDateTime &from, const QDateTime &to,
+                         const PositionFilter &filter, const std::function<bool(const StoredPosition &)> &callback);
+    qint64 countPositions(const QList<qint64> &deviceIds, const QDateTime &from, const QDateTime &to,
+                          const PositionFilter &filter = {});
+    // Latest fix (by fix time) with coordinates of every device that has one.
+    QHash<qint64, StoredPosition> lastPositions();
+    // Latest status sample of every device that has one.
+    QHash<qint64, StatusSample> lastStatus();
+    QList<StatusSample> statusSamples(qint64 deviceId, const QDateTime &from, const QDateTime &to, int limit = 1000);
+    QList<Event> events(std::optional<qint64> deviceId, const QDateTime &from, const QDateTime &to, int limit = 1000);
+    // The query plan SQLite chooses for the per-device track query (tests assert the index).
+    QString explainTrackQuery();
+
+    // ---- raw frames ----
+    QList<StoredFrame> frames(const FrameFilter &filter);
+    bool forEachFrame(const FrameFilter &filter, const std::function<bool(const StoredFrame &)> &callback);
+    qint64 countFrames();
+
+    // ---- writing (the writer thread) ----
+    // Applies the items in ONE transaction. On success every result is ok and the data is
+    // durable; on failure nothing of the batch is kept and lastError() says why.
+    bool applyBatch(const QList<WorkItem> &items, QList<WorkResult> *results);
+    // Deletes raw frames beyond the retention policy, at most `chunk` rows per call (one
+    // short transaction), so pruning never holds the write lock for long. Returns the
+    // number deleted (0: nothing left to prune), -1 on error.
+    qint64 pruneFrames(const RetentionPolicy &policy, qint64 nowMs, int chunk = 2000);
+
+    // Decodes the stored inbound frames matching `filter` again with the current decoders
+    // and replaces the positions, status samples and alarms derived from them. Raw frames
+    // are the source of truth: a better decoder can fix old captures.
+    bool redecode(const FrameFilter &filter, RedecodeReport *report);
+
+    // "ok" or the problems PRAGMA integrity_check reports.
+    QString integrityCheck();
+
+private:
+    struct DeviceCacheEntry {
+        qint64 id = 0;
+        QString protocol;
+        QString model;
+        std::optional<int> loginTz;
+        qint64 lastSeenStored = 0;
+        qint64 lastSeen = 0;
+    };
+    bool openImpl(const QString &path, const StoreOptions &options);
+    bool exec(QSqlQuery &q, const char *what);
+    bool execSql(const QString &sql);
+    bool prepareWriter();
+    qint64 resolveDevice(const WorkItem &item, bool *created, QList<QString> *newKeys);
+    qint64 insertFrame(qint64 timeMs, proto::Direction dir, const WorkItem &item, qint64 deviceId,
+                       const QString &protocol, int type, const QByteArray &bytes, qint64 replyTo);
+    bool insertPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId,
+                         const QList<proto::Position> &positions, int *stored, int *duplicates,
+                         QList<bool> *isNew = nullptr);
+    bool insertStatus(qint64 deviceId, qint64 timeMs, qint64 frameId, const proto::Status &s);
+    bool insertEvent(qint64 deviceId, qint64 timeMs, const QString &kind, const QString &detail, qint64 frameId);
+    QString positionWhere(const PositionFilter &filter) const;
+    static StoredPosition positionFromQuery(const QSqlQuery &q, int base);
+    static Device deviceFromQuery(const QSqlQuery &q);
+    static StoredFrame frameFromQuery(const QSqlQuery &q);
+    static QString frameSelect(const FrameFilter &filter, QVariantList *binds);
+
+    QString m_connection;
+    QString m_path;
+    QString m_error;
+    StoreOptions m_options;
+    bool m_writerPrepared = false;
+    // Prepared statements of the writer path, created once.
+    std::unique_ptr<QSqlQuery> m_insFrame, m_insPosition, m_insStatus, m_insEvent, m_insDevice,
+        m_findDevice, m_updLogin, m_touchDevice;
+    QHash<QString, DeviceCacheEntry> m_deviceCache;  // writer: IMEI -> row
+};
+
+} // namespace td::store

@@ -1,0 +1,164 @@
+#include "store/writer.h"
+
+#include <QDateTime>
+
+namespace td::store {
+
+StoreWriter::StoreWriter(QObject *parent) : QObject(parent) {
+    qRegisterMetaType<td::store::WorkResult>();
+    qRegisterMetaType<QList<td::store::WorkResult>>();
+}
+
+StoreWriter::~StoreWriter() { stop(); }
+
+bool StoreWriter::start(const WriterOptions &options, QString *error) {
+    if (m_thread.joinable()) {
+        if (error) *error = QStringLiteral("the writer is already running");
+        return false;
+    }
+    m_options = options;
+    m_retention = options.retention;
+    m_stop = false;
+    std::promise<QString> opened;
+    std::future<QString> result = opened.get_future();
+    m_thread = std::thread([this, &opened] { run(&opened); });
+    const QString err = result.get();
+    if (!err.isEmpty()) {
+        m_thread.join();
+        if (error) *error = err;
+        return false;
+    }
+    return true;
+}
+
+void StoreWriter::submit(WorkItem item) {
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (m_queue.empty())
+            m_firstArrival = std::chrono::steady_clock::now();
+        m_queue.push_back(std::move(item));
+    }
+    m_cv.notify_one();
+}
+
+void StoreWriter::submit(QList<WorkItem> items) {
+    if (items.isEmpty())
+        return;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (m_queue.empty())
+            m_firstArrival = std::chrono::steady_clock::now();
+        for (WorkItem &i : items)
+            m_queue.push_back(std::move(i));
+    }
+    m_cv.notify_one();
+}
+
+void StoreWriter::stop() {
+    if (!m_thread.joinable())
+        return;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_stop = true;
+    }
+    m_cv.notify_one();
+    m_thread.join();
+}
+
+void StoreWriter::setRetention(const RetentionPolicy &policy) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_retention = policy;
+    m_pruneRequested = true;
+    m_cv.notify_one();
+}
+
+void StoreWriter::pruneNow() {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_pruneRequested = true;
+    m_cv.notify_one();
+}
+
+qint64 StoreWriter::pending() const {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return qint64(m_queue.size());
+}
+
+void StoreWriter::run(std::promise<QString> *opened) {
+    Store store;
+    if (!store.open(m_options.path, m_options.store)) {
+        opened->set_value(store.lastError());
+        return;
+    }
+    opened->set_value(QString());
+
+    using clock = std::chrono::steady_clock;
+    const auto window = std::chrono::milliseconds(qMax(0, m_options.commitWindowMs));
+    const auto pruneInterval = std::chrono::milliseconds(qMax(1000, m_options.pruneIntervalMs));
+    auto nextPrune = clock::now() + std::chrono::seconds(5);
+    bool pruning = false;  // more chunks to delete
+    QList<WorkItem> batch;
+    QList<WorkResult> results;
+
+    for (;;) {
+        RetentionPolicy retention;
+        bool doPrune = false;
+        {
+            std::unique_lock<std::mutex> lock(m_mutex);
+            const auto pruneDue = pruning ? clock::now() : nextPrune;
+            m_cv.wait_until(lock, pruneDue, [this] { return m_stop || !m_queue.empty() || m_pruneRequested; });
+            if (m_queue.empty() && m_stop)
+                break;
+            // Group commit: give the first item's companions a short window to arrive.
+            if (!m_queue.empty() && !m_stop && window.count() > 0 && int(m_queue.size()) < m_options.maxBatch) {
+                const auto deadline = m_firstArrival + window;
+                m_cv.wait_until(lock, deadline, [this] { return m_stop || int(m_queue.size()) >= m_options.maxBatch; });
+            }
+            const int n = qMin(int(m_queue.size()), m_options.maxBatch);
+            batch.clear();
+            batch.reserve(n);
+            for (int i = 0; i < n; ++i) {
+                batch.append(std::move(m_queue.front()));
+                m_queue.pop_front();
+            }
+            if (!m_queue.empty())
+                m_firstArrival = clock::now();
+            retention = m_retention;
+            if (m_pruneRequested || clock::now() >= nextPrune || pruning) {
+                doPrune = batch.isEmpty() || m_queue.empty();
+                m_pruneRequested = false;
+            }
+        }
+        if (!batch.isEmpty()) {
+            if (store.applyBatch(batch, &results)) {
+                ++m_commits;
+                emit committed(results);
+            } else {
+                QList<WorkResult> failedResults;
+                failedResults.reserve(batch.size());
+                for (const WorkItem &i : std::as_const(batch)) {
+                    WorkResult r;
+                    r.ticket = i.ticket;
+                    failedResults.append(r);
+                }
+                emit failed(store.lastError(), failedResults);
+            }
+        }
+        if (doPrune) {
+            // One short chunk per loop turn, between commits.
+            const qint64 n = store.pruneFrames(retention, QDateTime::currentMSecsSinceEpoch());
+            if (n < 0) {
+                emit pruneFailed(store.lastError());
+                pruning = false;
+            } else {
+                if (n > 0)
+                    emit pruned(n);
+                pruning = n > 0;
+            }
+            if (!pruning)
+                nextPrune = clock::now() + pruneInterval;
+        }
+    }
+    store.close();
+}
+
+} // namespace td::store

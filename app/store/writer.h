@@ -1,0 +1,79 @@
+// The writer thread: owns its own Store connection and commits work items in groups
+// ("group commit"): everything that arrived while the previous commit was running, or
+// within a short window after the first pending item, goes into ONE transaction. The
+// results come back with committed() only after the COMMIT returned, so a caller that
+// acknowledges on committed() never acknowledges data that is not durable.
+#pragma once
+
+#include "store/store.h"
+
+#include <QObject>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace td::store {
+
+struct WriterOptions {
+    QString path;                  // database file
+    StoreOptions store;
+    int commitWindowMs = 2;        // wait this long after the first item for more (0: none)
+    int maxBatch = 8192;           // items per transaction at most
+    RetentionPolicy retention;
+    int pruneIntervalMs = 60000;   // how often pruning runs (in short chunks between commits)
+};
+
+class StoreWriter : public QObject {
+    Q_OBJECT
+public:
+    explicit StoreWriter(QObject *parent = nullptr);
+    ~StoreWriter() override;  // stop()s
+
+    // Opens the database on the writer thread; false with *error if it cannot.
+    bool start(const WriterOptions &options, QString *error);
+    bool isRunning() const { return m_thread.joinable(); }
+
+    // Thread-safe. Items are committed in submission order; results come back in that order.
+    void submit(WorkItem item);
+    void submit(QList<WorkItem> items);
+
+    // Commits everything submitted so far, emits the last results, closes the database and
+    // joins the thread. Safe to call twice.
+    void stop();
+
+    void setRetention(const RetentionPolicy &policy);
+    void pruneNow();               // prune at the next idle moment
+    qint64 pending() const;
+    qint64 commits() const { return m_commits.load(); }
+
+signals:
+    // Emitted on the writer thread; connect with a queued (auto) connection. `results`
+    // are in submission order and all have ok == true.
+    void committed(const QList<td::store::WorkResult> &results);
+    // The transaction failed: nothing of these items is stored (results have ok == false).
+    void failed(const QString &error, const QList<td::store::WorkResult> &results);
+    void pruned(qint64 frames);
+    void pruneFailed(const QString &error);
+
+private:
+    void run(std::promise<QString> *opened);
+
+    WriterOptions m_options;
+    std::thread m_thread;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::deque<WorkItem> m_queue;
+    std::chrono::steady_clock::time_point m_firstArrival;
+    bool m_stop = false;
+    bool m_pruneRequested = false;
+    RetentionPolicy m_retention;
+    std::atomic<qint64> m_commits{0};
+};
+
+} // namespace td::store
+
+Q_DECLARE_METATYPE(td::store::WorkResult)

@@ -1,0 +1,109 @@
+// The trackerdesk executable as a user runs it: --help, --version, usage errors and
+// the decode command's output and exit codes.
+#include <QProcess>
+#include <QtTest>
+
+class TestCli : public QObject {
+    Q_OBJECT
+private slots:
+    void version();
+    void help();
+    void usageErrors_data();
+    void usageErrors();
+    void decodeTree();
+    void decodeJsonAndStdin();
+    void decodeErrors_data();
+    void decodeErrors();
+
+private:
+    struct Result { int code; QString out; QString err; };
+    Result run(const QStringList &args, const QByteArray &stdinData = {}) {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(TD_BINARY_DIR "/trackerdesk"), args);
+        if (!p.waitForStarted(10000)) return {-1, {}, p.errorString()};
+        p.write(stdinData);
+        p.closeWriteChannel();
+        if (!p.waitForFinished(30000)) { p.kill(); p.waitForFinished(); return {-2, {}, QStringLiteral("timeout")}; }
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -3,
+                QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+    }
+};
+
+void TestCli::version() {
+    const Result r = run({QStringLiteral("--version")});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.startsWith(QLatin1String("trackerdesk " TD_VERSION)), qPrintable(r.out));
+}
+
+void TestCli::help() {
+    const Result r = run({QStringLiteral("--help")});
+    QCOMPARE(r.code, 0);
+    for (const char *s : {"--port", "--listen", "--data-dir", "decode"})
+        QVERIFY2(r.out.contains(QLatin1String(s)), s);
+    const Result d = run({QStringLiteral("decode"), QStringLiteral("--help")});
+    QCOMPARE(d.code, 0);
+    QVERIFY(d.out.contains(QLatin1String("--json")));
+}
+
+void TestCli::usageErrors_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("port text") << QStringList{QStringLiteral("--port"), QStringLiteral("abc")} << QStringLiteral("--port");
+    QTest::newRow("port range") << QStringList{QStringLiteral("--port"), QStringLiteral("70000")} << QStringLiteral("--port");
+    QTest::newRow("listen") << QStringList{QStringLiteral("--listen"), QStringLiteral("not-an-ip")} << QStringLiteral("--listen");
+    QTest::newRow("unknown option") << QStringList{QStringLiteral("--frobnicate")} << QStringLiteral("frobnicate");
+    QTest::newRow("unknown command") << QStringList{QStringLiteral("frobnicate")} << QStringLiteral("unknown command");
+}
+
+void TestCli::usageErrors() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, message);
+    const Result r = run(args);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(message), qPrintable(r.err));
+    QCOMPARE(r.err.count(QLatin1Char('\n')), 1);  // one clear line
+}
+
+void TestCli::decodeTree() {
+    const Result r = run({QStringLiteral("decode"), QStringLiteral("78780d01086471700328358100093f040d0a")});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains(QLatin1String("864717003283581")), qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("Reply: 787805010009")), qPrintable(r.out));  // serial echoed
+    QVERIFY(r.err.isEmpty());
+}
+
+void TestCli::decodeJsonAndStdin() {
+    const Result r = run({QStringLiteral("decode"), QStringLiteral("--json")},
+                         "# two frames\n78780d01086471700328358100093f040d0a\n787805120099abec0d0a\n");
+    QCOMPARE(r.code, 0);
+    const QJsonArray a = QJsonDocument::fromJson(r.out.toUtf8()).array();
+    QCOMPARE(a.size(), 2);
+    QCOMPARE(a[0].toObject().value(QStringLiteral("device_id")).toString(), QStringLiteral("864717003283581"));
+    QCOMPARE(a[1].toObject().value(QStringLiteral("serial")).toInt(), 0x99);
+}
+
+void TestCli::decodeErrors_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("bad hex") << QStringList{QStringLiteral("decode"), QStringLiteral("7878zz")} << QStringLiteral("bad hex");
+    QTest::newRow("odd hex") << QStringList{QStringLiteral("decode"), QStringLiteral("78780")} << QStringLiteral("odd number");
+    QTest::newRow("not a frame") << QStringList{QStringLiteral("decode"), QStringLiteral("474554202f20")} << QStringLiteral("not a frame");
+    QTest::newRow("bad crc") << QStringList{QStringLiteral("decode"), QStringLiteral("78780d01086471700328358100093f050d0a")} << QStringLiteral("broken");
+    QTest::newRow("truncated") << QStringList{QStringLiteral("decode"), QStringLiteral("78780d0108647170")} << QStringLiteral("broken");
+    QTest::newRow("bad protocol") << QStringList{QStringLiteral("decode"), QStringLiteral("-p"), QStringLiteral("x"), QStringLiteral("7878")} << QStringLiteral("unknown protocol");
+}
+
+void TestCli::decodeErrors() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, message);
+    const Result r = run(args);
+    QVERIFY2(r.code == 1 || r.code == 2, qPrintable(QString::number(r.code)));
+    QVERIFY2(r.err.contains(message), qPrintable(r.err));
+    QVERIFY(r.err.startsWith(QLatin1String("trackerdesk: error: ")));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

@@ -1,0 +1,577 @@
+// The durable store: schema and migrations, the writer path (one transaction per batch,
+// duplicate fixes recognised), the query API, retention, the writer thread's group
+// commit, and clear errors on corrupt / full / read-only databases.
+#include "store/schema.h"
+#include "store/store.h"
+#include "store/writer.h"
+
+#include <QFile>
+#include <QSignalSpy>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimeZone>
+
+using namespace td;
+using namespace td::store;
+
+namespace {
+
+proto::Position fix(qint64 ms, double lat, double lon, bool valid = true) {
+    proto::Position p;
+    p.time = QDateTime::fromMSecsSinceEpoch(ms, QTimeZone::UTC);
+    p.latitude = lat;
+    p.longitude = lon;
+    p.valid = valid;
+    p.speedKmh = 12.5;
+    p.course = 90;
+    p.satellites = 9;
+    return p;
+}
+
+WorkItem inbound(const QString &imei, qint64 ms, QList<proto::Position> positions = {},
+                 proto::MessageKind kind = proto::MessageKind::Position) {
+    WorkItem w;
+    w.kind = WorkItem::Inbound;
+    w.serverTimeMs = ms;
+    w.deviceKey = imei;
+    w.peerAddress = QStringLiteral("127.0.0.1");
+    w.peerPort = 40000;
+    w.protocol = QStringLiteral("gt06");
+    w.type = kind == proto::MessageKind::Login ? 0x01 : 0x22;
+    w.bytes = QByteArray::fromHex("78780d01086471700328358100093f040d0a");
+    w.messageKind = kind;
+    w.positions = positions;
+    w.replies = {QByteArray::fromHex("7878050100093f040d0a")};
+    w.replyTypes = {w.type};
+    return w;
+}
+
+const qint64 T0 = 1767225600000;
+
+bool sqlExec(const QSqlDatabase &db, const QString &sql) {
+    QSqlQuery q(db);
+    if (q.exec(sql))
+        return true;
+    qWarning() << sql << q.lastError().text();
+    return false;
+}  // 2026-01-01T00:00:00Z
+
+} // namespace
+
+class TestStore : public QObject {
+    Q_OBJECT
+private slots:
+    void opensFreshDatabaseInWalMode();
+    void batchStoresFramesPositionsAndReplies();
+    void resentFixesAreStoredOnce();
+    void queriesStreamTracksAndLatestValues();
+    void trackQueryUsesTheIndex();
+    void framesQueryFilters();
+    void migratesAnOldDatabase();
+    void refusesNewerSchema();
+    void corruptFileGivesClearError();
+    void damagedPagesGiveErrorsNotCrashes();
+    void fullDatabaseFailsWholeBatch();
+    void readOnlyDatabaseRefusesWrites();
+    void retentionPrunesByCountAndAge();
+    void writerGroupsCommitsAndKeepsOrder();
+    void writerFlushesOnStop();
+    void restartKeepsDevicesAndHistory();
+};
+
+void TestStore::opensFreshDatabaseInWalMode() {
+    QTemporaryDir dir;
+    Store s;
+    QVERIFY2(s.open(dir.filePath(QStringLiteral("sub/folder/td.db"))), qPrintable(s.lastError()));
+    QSqlQuery q(s.database());
+    QVERIFY(q.exec(QStringLiteral("PRAGMA journal_mode")) && q.next());
+    QCOMPARE(q.value(0).toString(), QStringLiteral("wal"));
+    QSqlDatabase db = s.database();
+    QCOMPARE(schemaVersion(db), latestSchemaVersion());
+    QCOMPARE(s.integrityCheck(), QStringLiteral("ok"));
+}
+
+void TestStore::batchStoresFramesPositionsAndReplies() {
+    QTemporaryDir dir;
+    Store s;
+    QVERIFY(s.open(dir.filePath(QStringLiteral("td.db"))));
+    WorkItem login = inbound(QStringLiteral("864717003283581"), T0, {}, proto::MessageKind::Login);
+    login.model = QStringLiteral("GT06N");
+    login.loginTimeZone = 480;
+    WorkItem pos = inbound(QStringLiteral("864717003283581"), T0 + 1000, {fix(T0, 52.1, 4.3), fix(T0 + 1000, 52.2, 4.4)});
+    proto::Status st;
+    st.batteryPercent = 80;
+    st.gsmSignal = 3;
+    st.charging = true;
+    pos.status = st;
+    pos.alarms = {QStringLiteral("sos")};
+    WorkItem pre = inbound(QString(), T0 + 2000);  // a frame before any login: kept, no device
+    pre.storeData = false;
+    QList<WorkResult> r;
+    QVERIFY2(s.applyBatch({login, pos, pre}, &r), qPrintable(s.lastError()));
+    QCOMPARE(r.size(), 3);
+    for (const WorkResult &x : r)
+        QVERIFY(x.ok);
+    QVERIFY(r[0].deviceCreated);
+    QVERIFY(!r[1].deviceCreated);
+    QCOMPARE(r[0].deviceId, r[1].deviceId);
+    QCOMPARE(r[1].positionsStored, 2);
+    QCOMPARE(r[1].replyIds.size(), 1);
+    QCOMPARE(r[2].deviceId, 0);
+
+    const auto dev = s.deviceByImei(QStringLiteral("864717003283581"));
+    QVERIFY(dev);
+    QCOMPARE(dev->protocol, QStringLiteral("gt06"));
+    QCOMPARE(dev->state, DeviceState::Accepted);
+    const QList<StoredFrame> frames = s.frames({});
+    QCOMPARE(frames.size(), 6);  // 3 inbound + 3 replies
+    const StoredFrame reply = *std::find_if(frames.begin(), frames.end(), [&](const StoredFrame &f) { return f.id == r[1].replyIds[0]; });
+    QCOMPARE(reply.direction, proto::Direction::ToDevice);
+    QCOMPARE(reply.replyTo, r[1].frameId);
+    QCOMPARE(reply.bytes, QByteArray::fromHex("7878050100093f040d0a"));
+    QCOMPARE(reply.peerPort, quint16(40000));
+    QCOMPARE(s.countPositions({}, {}, {}), 2);
+    const auto events = s.events(dev->id, {}, {});
+    QCOMPARE(events.size(), 2);
+    QCOMPARE(events[0].kind, QStringLiteral("login"));
+    QCOMPARE(events[1].kind, QStringLiteral("alarm"));
+    QCOMPARE(events[1].detail, QStringLiteral("sos"));
+    QCOMPARE(events[1].time.toMSecsSinceEpoch(), T0);  // the fix time of the alarm
+    const auto status = s.lastStatus();
+    QCOMPARE(status.value(dev->id).status.batteryPercent, std::optional<int>(80));
+    QCOMPARE(status.value(dev->id).status.charging, std::optional<bool>(true));
+}
+
+void TestStore::resentFixesAreStoredOnce() {
+    QTemporaryDir dir;
+    Store s;
+    QVERIFY(s.open(dir.filePath(QStringLiteral("td.db"))));
+    const QString imei = QStringLiteral("123456789012345");
+    proto::Position lbs;  // no coordinates: identified by its cells
+    lbs.time = QDateTime::fromMSecsSinceEpoch(T0 + 5000, QTimeZone::UTC);
+    lbs.hasCoordinates = false;
+    lbs.source = proto::PositionSource::Lbs;
+    lbs.cells = {proto::CellTower{204, 8, 1234, 56789, 20}};
+    proto::Position lbs2 = lbs;
+    lbs2.cells[0].cellId = 56790;  // another cell at the same time: a different record
+    QList<WorkResult> r;
+    QVERIFY2(s.applyBatch({inbound(imei, T0, {fix(T0, 1, 2), fix(T0 + 1000, 1.5, 2.5), lbs})}, &r), qPrintable(s.lastError()));
+    QCOMPARE(r[0].positionsStored, 3);
+    // The device resends (no ack seen) in a later batch, and twice in one batch.
+    QVERIFY2(s.applyBatch({inbound(imei, T0 + 9000, {fix(T0, 1, 2), lbs2}), inbound(imei, T0 + 9001, {fix(T0 + 1000, 1.5, 2.5), lbs})}, &r), qPrintable(s.lastError()));
+    QCOMPARE(r[0].positionsStored, 1);
+    QCOMPARE(r[0].duplicates, 1);
+    QCOMPARE(r[1].positionsStored, 0);
+    QCOMPARE(r[1].duplicates, 2);
+    QCOMPARE(s.countPositions({}, {}, {}), 4);
+    // Alarms resent with the same fix are one event.
+    WorkItem a = inbound(imei, T0 + 10000, {fix(T0 + 7000, 1, 2)});
+    a.alarms = {QStringLiteral("sos")};
+    QVERIFY2(s.applyBatch({a, a}, &r), qPrintable(s.lastError()));
+    const auto dev = s.deviceByImei(imei);
+    int alarms = 0;
+    for (const Event &e : s.events(dev->id, {}, {}))
+        alarms += e.kind == QLatin1String("alarm");
+    QCOMPARE(alarms, 1);
+}
+
+void TestStore::queriesStreamTracksAndLatestValues() {
+    QTemporaryDir dir;
+    Store s;
+    QVERIFY(s.open(dir.filePath(QStringLiteral("td.db"))));
+    QList<WorkItem> items;
+    for (int i = 0; i < 50; ++i) {
+        items << inbound(QStringLiteral("111111111111111"), T0 + i, {fix(T0 + i * 60000, 10 + i * 0.001, 20, i % 2 == 0)});
+        items << inbound(QStringLiteral("222222222222222"), T0 + i, {fix(T0 + i * 60000, -33, 151 + i * 0.001)});
+    }
+    QList<WorkResult> r;
+    QVERIFY2(s.applyBatch(items, &r), qPrintable(s.lastError()));
+    const qint64 d1 = s.deviceByImei(QStringLiteral("111111111111111"))->id;
+    const qint64 d2 = s.deviceByImei(QStringLiteral("222222222222222"))->id;
+
+    // One device, a time window, in time order.
+    QList<StoredPosition> got;
+    QVERIFY(s.forEachPosition({d1}, QDateTime::fromMSecsSinceEpoch(T0 + 10 * 60000, QTimeZone::UTC),
+                              QDateTime::fromMSecsSinceEpoch(T0 + 19 * 60000, QTimeZone::UTC), {},
+                              [&](const StoredPosition &p) { got << p; return true; }));
+    QCOMPARE(got.size(), 10);
+    for (int i = 0; i < got.size(); ++i) {
+        QCOMPARE(got[i].deviceId, d1);
+        QCOMPARE(got[i].position.time.toMSecsSinceEpoch(), T0 + (10 + i) * 60000);
+        QCOMPARE(got[i].position.latitude, 10 + (10 + i) * 0.001);
+        QCOMPARE(got[i].position.speedKmh, std::optional<double>(12.5));
+        QVERIFY(got[i].frameId > 0);
+    }
+    // Filters, all devices, early stop.
+    PositionFilter validOnly;
+    validOnly.validOnly = true;
+    QCOMPARE(s.countPositions({d1}, {}, {}, validOnly), 25);
+    QCOMPARE(s.countPositions({}, {}, {}), 100);
+    QCOMPARE(s.countPositions({d1, d2}, {}, QDateTime::fromMSecsSinceEpoch(T0 + 4 * 60000, QTimeZone::UTC)), 10);
+    int seen = 0;
+    QList<qint64> order;
+    QVERIFY(s.forEachPosition({}, {}, {}, {}, [&](const StoredPosition &p) { order << p.deviceId; return ++seen < 60; }));
+    QCOMPARE(seen, 60);
+    QCOMPARE(order.first(), d1);
+    QCOMPARE(order.last(), d2);
+
+    const auto last = s.lastPositions();
+    QCOMPARE(last.size(), 2);
+    QCOMPARE(last.value(d1).position.time.toMSecsSinceEpoch(), T0 + 49 * 60000);
+    QCOMPARE(last.value(d2).position.longitude, 151 + 49 * 0.001);
+    QCOMPARE(s.devices().size(), 2);
+}
+
+void TestStore::trackQueryUsesTheIndex() {
+    QTemporaryDir dir;
+    Store s;
+    QVERIFY(s.open(dir.filePath(QStringLiteral("td.db"))));
+    QList<WorkItem> items;
+    for (int i = 0; i < 2000; ++i)
+        items << inbound(QStringLiteral("%1").arg(100000000000000 + i % 20), T0 + i, {fix(T0 + i * 1000, i * 0.01, 5)});
+    QList<WorkResult> r;
+    QVERIFY2(s.applyBatch(items, &r), qPrintable(s.lastError()));
+    QVERIFY(sqlExec(s.database(), QStringLiteral("ANALYZE")));
+    const QString plan = s.explainTrackQuery();
+    qInfo().noquote() << "plan:" << plan;
+    QVERIFY2(plan.contains(QLatin1String("SEARCH positions USING PRIMARY KEY (device_id=? AND fix_time>? AND fix_time<?)")),
+             qPrintable(plan));
+    QVERIFY2(!plan.contains(QLatin1String("SCAN")), qPrintable(plan));
+    QVERIFY2(!plan.contains(QLatin1String("TEMP B-TREE")), qPrintable(plan));  // ordered by the index itself
+}
+
+void TestStore::framesQueryFilters() {
+    QTemporaryDir dir;
+    Store s;
+    QVERIFY(s.open(dir.filePath(QStringLiteral("td.db"))));
+    QList<WorkResult> r;
+    WorkItem j = inbound(QStringLiteral("013812345678"), T0 + 500, {fix(T0, 1, 1)});
+    j.protocol = QStringLiteral("jt808");
+    WorkItem pre = inbound(QString(), T0 + 700);
+    pre.storeData = false;
+    pre.replies.clear();
+    QVERIFY2(s.applyBatch({inbound(QStringLiteral("864717003283581"), T0, {fix(T0, 1, 1)}), j, pre}, &r), qPrintable(s.lastError()));
+    const qint64 gt = s.deviceByImei(QStringLiteral("864717003283581"))->id;
+    FrameFilter f;
+    f.deviceId = gt;
+    QCOMPARE(s.frames(f).size(), 2);
+    f.direction = proto::Direction::FromDevice;
+    QCOMPARE(s.frames(f).size(), 1);
+    FrameFilter byProto;
+    byProto.protocol = QStringLiteral("jt808");
+    QCOMPARE(s.frames(byProto).size(), 2);
+    FrameFilter noDevice;
+    noDevice.deviceId = 0;
+    QCOMPARE(s.frames(noDevice).size(), 1);
+    FrameFilter window;
+    window.from = QDateTime::fromMSecsSinceEpoch(T0 + 400, QTimeZone::UTC);
+    window.to = QDateTime::fromMSecsSinceEpoch(T0 + 600, QTimeZone::UTC);
+    QCOMPARE(s.frames(window).size(), 2);
+    FrameFilter newest;
+    newest.limit = 2;
+    newest.newestFirst = true;
+    const auto two = s.frames(newest);
+    QCOMPARE(two.size(), 2);
+    QVERIFY(two[0].id > two[1].id);
+    FrameFilter paging;
+    paging.afterId = two[1].id;
+    QCOMPARE(s.frames(paging).size(), 1);
+    QCOMPARE(s.countFrames(), 5);
+}
+
+void TestStore::migratesAnOldDatabase() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("old.db"));
+    {
+        // A database as the first schema version left it, with data in it.
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("v1"));
+        db.setDatabaseName(path);
+        QVERIFY(db.open());
+        QString err;
+        QVERIFY2(migrate(db, &err, 1), qPrintable(err));
+        QCOMPARE(schemaVersion(db), 1);
+        QSqlQuery q(db);
+        QVERIFY(q.exec(QStringLiteral("INSERT INTO devices(imei, name, created) VALUES('864717003283581', 'Cat', %1)").arg(T0)));
+        QVERIFY(q.exec(QStringLiteral("INSERT INTO positions(device_id, fix_time, ckey, server_time, lat, lon, valid, source) "
+                                      "VALUES(1, %1, 7, %1, 52.5, 4.5, 1, 0)").arg(T0)));
+        QVERIFY(q.exec(QStringLiteral("INSERT INTO frames(time, direction, bytes) VALUES(%1, 0, x'7878')").arg(T0)));
+        // Tables of later versions do not exist yet.
+        QVERIFY(!q.exec(QStringLiteral("SELECT count(*) FROM status")));
+        q.finish();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("v1"));
+
+    Store s;
+    QVERIFY2(s.open(path), qPrintable(s.lastError()));
+    QSqlDatabase db = s.database();
+    QCOMPARE(schemaVersion(db), latestSchemaVersion());
+    const auto dev = s.deviceByImei(QStringLiteral("864717003283581"));
+    QVERIFY(dev);
+    QCOMPARE(dev->name, QStringLiteral("Cat"));
+    QCOMPARE(dev->color, QString());        // column added by step 3, default value
+    QCOMPARE(dev->smsPassword, QString());
+    QCOMPARE(s.countPositions({dev->id}, {}, {}), 1);
+    QCOMPARE(s.countFrames(), 1);
+    // The new tables work.
+    Device d = *dev;
+    d.color = QStringLiteral("#ff8800");
+    d.smsPassword = QStringLiteral("123456");
+    QVERIFY(s.updateDevice(d));
+    QCOMPARE(s.device(dev->id)->color, QStringLiteral("#ff8800"));
+    QList<WorkResult> r;
+    WorkItem w = inbound(QStringLiteral("864717003283581"), T0 + 1, {});
+    w.status = proto::Status{};
+    w.status->batteryPercent = 50;
+    QVERIFY2(s.applyBatch({w}, &r), qPrintable(s.lastError()));
+    QCOMPARE(s.lastStatus().value(dev->id).status.batteryPercent, std::optional<int>(50));
+    QCOMPARE(s.integrityCheck(), QStringLiteral("ok"));
+}
+
+void TestStore::refusesNewerSchema() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("new.db"));
+    {
+        Store s;
+        QVERIFY(s.open(path));
+        QVERIFY(sqlExec(s.database(), QStringLiteral("PRAGMA user_version=999")));
+    }
+    Store s;
+    QVERIFY(!s.open(path));
+    QVERIFY2(s.lastError().contains(QLatin1String("newer")), qPrintable(s.lastError()));
+    QVERIFY(!s.isOpen());
+}
+
+void TestStore::corruptFileGivesClearError() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("junk.db"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    QByteArray junk(8192, 'x');
+    junk.replace(0, 13, "not a sqlite!");
+    f.write(junk);
+    f.close();
+    Store s;
+    QVERIFY(!s.open(path));
+    QVERIFY2(s.lastError().contains(path) && s.lastError().contains(QLatin1String("not a database")), qPrintable(s.lastError()));
+    QList<WorkResult> r;
+    QVERIFY(!s.applyBatch({inbound(QStringLiteral("1"), T0)}, &r));  // no crash when used anyway
+    QVERIFY(!s.lastError().isEmpty());
+}
+
+void TestStore::damagedPagesGiveErrorsNotCrashes() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("damaged.db"));
+    {
+        Store s;
+        QVERIFY(s.open(path));
+        QList<WorkItem> items;
+        for (int i = 0; i < 3000; ++i)
+            items << inbound(QStringLiteral("864717003283581"), T0 + i, {fix(T0 + i * 1000, 1 + i * 1e-4, 2)});
+        QList<WorkResult> r;
+        QVERIFY2(s.applyBatch(items, &r), qPrintable(s.lastError()));
+        QVERIFY(sqlExec(s.database(), QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
+    }
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    const qint64 size = f.size();
+    QVERIFY(size > 64 * 1024);
+    for (qint64 off = 8192; off < size; off += 4096 * 3) {  // scribble over many pages
+        f.seek(off + 100);
+        f.write(QByteArray(700, char(0xA5)));
+    }
+    f.close();
+    Store s;
+    if (s.open(path)) {
+        QVERIFY(s.integrityCheck() != QLatin1String("ok"));
+        int n = 0;
+        s.forEachPosition({}, {}, {}, {}, [&](const StoredPosition &) { return ++n < 100000; });
+        s.frames({});
+        QList<WorkResult> r;
+        s.applyBatch({inbound(QStringLiteral("864717003283581"), T0 + 99, {fix(T0 + 5, 9, 9)})}, &r);
+    } else {
+        QVERIFY(!s.lastError().isEmpty());
+    }
+}
+
+void TestStore::fullDatabaseFailsWholeBatch() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("full.db"));
+    StoreOptions opts;
+    opts.maxPageCount = 40;  // a tiny "disk"
+    Store s;
+    QVERIFY2(s.open(path, opts), qPrintable(s.lastError()));
+    QList<WorkResult> r;
+    qint64 committed = 0;
+    bool sawFull = false;
+    for (int b = 0; b < 200 && !sawFull; ++b) {
+        QList<WorkItem> items;
+        for (int i = 0; i < 20; ++i)
+            items << inbound(QStringLiteral("864717003283581"), T0 + b * 100 + i, {fix(T0 + (b * 100 + i) * 1000, b, i)});
+        if (s.applyBatch(items, &r)) {
+            committed += 20;
+            QCOMPARE(r.size(), 20);
+        } else {
+            sawFull = true;
+            QVERIFY(r.isEmpty());
+            QVERIFY2(s.lastError().contains(QLatin1String("full"), Qt::CaseInsensitive), qPrintable(s.lastError()));
+        }
+    }
+    QVERIFY(sawFull);
+    QVERIFY(committed > 0);
+    // Exactly the committed batches are there: the failed one left nothing behind.
+    QCOMPARE(s.countPositions({}, {}, {}), committed);
+    QCOMPARE(s.integrityCheck(), QStringLiteral("ok"));
+}
+
+void TestStore::readOnlyDatabaseRefusesWrites() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("ro.db"));
+    {
+        Store s;
+        QVERIFY(s.open(path));
+        QList<WorkResult> r;
+        QVERIFY2(s.applyBatch({inbound(QStringLiteral("864717003283581"), T0, {fix(T0, 1, 1)})}, &r), qPrintable(s.lastError()));
+    }
+    Store s;
+    StoreOptions ro;
+    ro.readOnly = true;
+    QVERIFY2(s.open(path, ro), qPrintable(s.lastError()));
+    QCOMPARE(s.countPositions({}, {}, {}), 1);
+    QList<WorkResult> r;
+    QVERIFY(!s.applyBatch({inbound(QStringLiteral("864717003283581"), T0 + 1, {fix(T0 + 1000, 1, 1)})}, &r));
+    QVERIFY2(s.lastError().contains(QLatin1String("readonly"), Qt::CaseInsensitive)
+                 || s.lastError().contains(QLatin1String("read-only"), Qt::CaseInsensitive),
+             qPrintable(s.lastError()));
+    QCOMPARE(s.countPositions({}, {}, {}), 1);
+    Store missing;
+    QVERIFY(!missing.open(dir.filePath(QStringLiteral("nope.db")), ro));
+    QVERIFY(missing.lastError().contains(QLatin1String("no database")));
+}
+
+void TestStore::retentionPrunesByCountAndAge() {
+    QTemporaryDir dir;
+    Store s;
+    QVERIFY(s.open(dir.filePath(QStringLiteral("td.db"))));
+    const qint64 now = T0 + 30LL * 86400000;
+    QList<WorkItem> items;
+    for (int i = 0; i < 100; ++i) {  // 100 inbound + 100 replies, one per 6 hours over 25 days
+        WorkItem w = inbound(QStringLiteral("864717003283581"), T0 + i * 6LL * 3600000, {fix(T0 + i * 1000, 1, i)});
+        items << w;
+    }
+    QList<WorkResult> r;
+    QVERIFY2(s.applyBatch(items, &r), qPrintable(s.lastError()));
+    QCOMPARE(s.countFrames(), 200);
+    RetentionPolicy age;
+    age.maxAgeDays = 10;  // keeps frames newer than now - 10 days = T0 + 20 days: i >= 80
+    qint64 total = 0, n;
+    while ((n = s.pruneFrames(age, now, 7)) > 0)
+        total += n;
+    QCOMPARE(n, 0);
+    QCOMPARE(total, 160);
+    QCOMPARE(s.countFrames(), 40);
+    RetentionPolicy count;
+    count.maxFrames = 15;
+    while ((n = s.pruneFrames(count, now, 4)) > 0) {}
+    QCOMPARE(s.countFrames(), 15);
+    const auto left = s.frames({});
+    QCOMPARE(left.last().id, r.last().replyIds.last());  // the newest are kept
+    QCOMPARE(s.countPositions({}, {}, {}), 100);         // derived data is not touched
+}
+
+void TestStore::writerGroupsCommitsAndKeepsOrder() {
+    QTemporaryDir dir;
+    StoreWriter w;
+    WriterOptions o;
+    o.path = dir.filePath(QStringLiteral("td.db"));
+    o.commitWindowMs = 5;
+    QString err;
+    QVERIFY2(w.start(o, &err), qPrintable(err));
+    QList<quint64> order;
+    connect(&w, &StoreWriter::committed, this, [&](const QList<WorkResult> &rs) {
+        for (const WorkResult &r : rs) {
+            QVERIFY(r.ok);
+            order << r.ticket;
+        }
+    });
+    const int N = 3000;
+    for (int i = 0; i < N; ++i) {
+        WorkItem item = inbound(QStringLiteral("%1").arg(200000000000000 + i % 50), T0 + i, {fix(T0 + i * 1000, 3, i * 1e-3)});
+        item.ticket = quint64(i + 1);
+        w.submit(item);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(order.size(), N, 60000);
+    for (int i = 0; i < N; ++i)
+        QCOMPARE(order[i], quint64(i + 1));
+    qInfo() << N << "items in" << w.commits() << "commits";
+    QVERIFY(w.commits() < N / 10);  // grouped, not one transaction per item
+    w.stop();
+    Store s;
+    QVERIFY(s.open(o.path));
+    QCOMPARE(s.countPositions({}, {}, {}), N);
+}
+
+void TestStore::writerFlushesOnStop() {
+    QTemporaryDir dir;
+    WriterOptions o;
+    o.path = dir.filePath(QStringLiteral("td.db"));
+    o.commitWindowMs = 50;
+    int results = 0;
+    {
+        StoreWriter w;
+        QString err;
+        QVERIFY(w.start(o, &err));
+        connect(&w, &StoreWriter::committed, this, [&](const QList<WorkResult> &rs) { results += rs.size(); }, Qt::DirectConnection);
+        for (int i = 0; i < 500; ++i)
+            w.submit(inbound(QStringLiteral("864717003283581"), T0 + i, {fix(T0 + i * 1000, 7, i * 1e-3)}));
+        w.stop();  // right away: everything submitted is committed before it returns
+    }
+    QCOMPARE(results, 500);
+    Store s;
+    QVERIFY(s.open(o.path));
+    QCOMPARE(s.countPositions({}, {}, {}), 500);
+
+    // A writer that cannot open its database says why.
+    StoreWriter bad;
+    WriterOptions b;
+    b.path = dir.filePath(QStringLiteral("td.db/inside-a-file.db"));
+    QString err;
+    QVERIFY(!bad.start(b, &err));
+    QVERIFY(!err.isEmpty());
+}
+
+void TestStore::restartKeepsDevicesAndHistory() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("td.db"));
+    {
+        Store s;
+        QVERIFY(s.open(path));
+        QList<WorkResult> r;
+        QVERIFY2(s.applyBatch({inbound(QStringLiteral("864717003283581"), T0, {}, proto::MessageKind::Login),
+                              inbound(QStringLiteral("864717003283581"), T0 + 1, {fix(T0, 5, 6)})}, &r), qPrintable(s.lastError()));
+        Device d = *s.deviceByImei(QStringLiteral("864717003283581"));
+        d.name = QStringLiteral("Felix");
+        d.state = DeviceState::Blocked;
+        d.timeZoneMinutes = -240;
+        QVERIFY(s.updateDevice(d));
+    }
+    Store s;
+    QVERIFY(s.open(path));
+    const auto d = s.deviceByImei(QStringLiteral("864717003283581"));
+    QVERIFY(d);
+    QCOMPARE(d->name, QStringLiteral("Felix"));
+    QCOMPARE(d->state, DeviceState::Blocked);
+    QCOMPARE(d->timeZoneMinutes, std::optional<int>(-240));
+    QCOMPARE(s.countPositions({d->id}, {}, {}), 1);
+    // The writer path finds the existing device after a restart instead of adding one.
+    QList<WorkResult> r;
+    QVERIFY2(s.applyBatch({inbound(QStringLiteral("864717003283581"), T0 + 2, {fix(T0 + 1000, 5, 6)})}, &r), qPrintable(s.lastError()));
+    QCOMPARE(r[0].deviceId, d->id);
+    QVERIFY(!r[0].deviceCreated);
+    QCOMPARE(s.devices().size(), 1);
+}
+
+QTEST_GUILESS_MAIN(TestStore)
+#include "tst_store.moc"

@@ -1,0 +1,165 @@
+// bench_decode: frames decoded per second on the real vectors of every protocol, beside
+// a baseline measured in the same run that only computes CRC-16/X-25 over the same bytes.
+//
+//   bench_decode [DATA_DIR] [--seconds S]
+//
+// Reads every DATA_DIR/*_vectors.tsv (default: TD_TEST_DATA), takes the "hex" column, picks
+// the protocol of each frame with td::proto::sniffProtocol (rows no protocol claims are
+// skipped and counted) and decodes each frame with Protocol::decodeFrame, fields and all.
+// Target: decoding costs at most 3x the CRC-only pass. Build it in Release to measure.
+#include "trackerdesk/protocol/checksum.h"
+#include "trackerdesk/protocol/protocol.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QMap>
+
+#include <cstdio>
+
+using namespace td::proto;
+
+namespace {
+
+struct Sample {
+    QByteArray bytes;
+    const Protocol *protocol = nullptr;
+};
+
+QList<QByteArray> hexColumn(const QString &path) {
+    QList<QByteArray> out;
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return out;
+    const QList<QByteArray> lines = f.readAll().split('\n');
+    const QList<QByteArray> header = lines.value(0).trimmed().split('\t');
+    const int col = int(header.indexOf("hex"));
+    if (col < 0)
+        return out;
+    for (int i = 1; i < lines.size(); ++i) {
+        const QList<QByteArray> cells = lines[i].split('\t');
+        if (cells.size() <= col || cells[col].trimmed().isEmpty())
+            continue;
+        const QByteArray b = QByteArray::fromHex(cells[col].trimmed());
+        if (!b.isEmpty())
+            out << b;
+    }
+    return out;
+}
+
+// Runs `pass` repeatedly for about `seconds`; returns passes per second.
+template <typename F>
+double rate(double seconds, F pass) {
+    QElapsedTimer t;
+    t.start();
+    qint64 passes = 0;
+    while (t.nsecsElapsed() < qint64(seconds * 1e9) || passes < 3) {
+        pass();
+        ++passes;
+    }
+    return double(passes) / (double(t.nsecsElapsed()) / 1e9);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    QCoreApplication app(argc, argv);
+    QString dir = QStringLiteral(TD_TEST_DATA);
+    double seconds = 2.0;
+    const QStringList args = app.arguments().mid(1);
+    for (int i = 0; i < args.size(); ++i) {
+        if (args[i] == QLatin1String("--seconds") && i + 1 < args.size())
+            seconds = args[++i].toDouble();
+        else
+            dir = args[i];
+    }
+
+    QList<Sample> samples;
+    QMap<QString, int> perProtocol;
+    int skipped = 0;
+    const QStringList files = QDir(dir).entryList({QStringLiteral("*_vectors.tsv")}, QDir::Files, QDir::Name);
+    for (const QString &file : files) {
+        for (const QByteArray &b : hexColumn(QDir(dir).filePath(file))) {
+            bool more = false;
+            const Protocol *p = sniffProtocol(b, &more);
+            if (!p) {
+                ++skipped;
+                continue;
+            }
+            samples << Sample{b, p};
+            perProtocol[p->id()]++;
+        }
+    }
+    if (samples.isEmpty()) {
+        std::fprintf(stderr, "bench_decode: no frames found in %s/*_vectors.tsv\n", qPrintable(dir));
+        return 1;
+    }
+    qint64 totalBytes = 0;
+    for (const Sample &s : samples)
+        totalBytes += s.bytes.size();
+
+    std::printf("bench_decode: %lld frames (%lld bytes) from %s (%s)\n", qint64(samples.size()), totalBytes,
+                qPrintable(files.join(QStringLiteral(", "))), qPrintable(dir));
+    for (auto it = perProtocol.cbegin(); it != perProtocol.cend(); ++it)
+        std::printf("  %-8s %d frames\n", qPrintable(it.key()), it.value());
+    if (skipped)
+        std::printf("  (%d rows skipped: no protocol sniffed)\n", skipped);
+
+    volatile quint32 sink = 0;
+    const SessionOptions opts;
+    // Warm-up (first-use statics, allocator).
+    for (const Sample &s : samples)
+        sink = sink + quint32(s.protocol->decodeFrame(s.bytes, opts).fields.size());
+
+    const double crcPasses = rate(seconds, [&] {
+        quint32 acc = 0;
+        for (const Sample &s : samples)
+            acc += crc16X25(s.bytes.constData(), s.bytes.size());
+        sink = sink + acc;
+    });
+    qint64 fields = 0;
+    const double decodePasses = rate(seconds, [&] {
+        quint32 acc = 0;
+        for (const Sample &s : samples) {
+            const DecodedFrame f = s.protocol->decodeFrame(s.bytes, opts);
+            acc += quint32(f.fields.size());
+        }
+        fields = acc;
+        sink = sink + acc;
+    });
+
+    const double n = double(samples.size());
+    const double crcRate = crcPasses * n, decodeRate = decodePasses * n;
+    std::printf("CRC-16/X-25 only : %12.0f frames/s  (%8.1f ns/frame, %7.1f MB/s)\n", crcRate, 1e9 / crcRate,
+                crcPasses * double(totalBytes) / 1e6);
+    std::printf("full decode      : %12.0f frames/s  (%8.1f ns/frame, %lld top-level fields per pass)\n", decodeRate,
+                1e9 / decodeRate, fields);
+    const double ratio = crcRate / decodeRate;
+    std::printf("decode cost      : %.1fx the CRC-only pass (target <= 3x: %s)\n", ratio, ratio <= 3.0 ? "met" : "NOT met");
+    // Per protocol, to see which decoder dominates.
+    for (auto it = perProtocol.cbegin(); it != perProtocol.cend(); ++it) {
+        QList<Sample> sub;
+        for (const Sample &s : samples)
+            if (s.protocol->id() == it.key())
+                sub << s;
+        const double c = rate(seconds / 2, [&] {
+            quint32 acc = 0;
+            for (const Sample &s : sub)
+                acc += crc16X25(s.bytes.constData(), s.bytes.size());
+            sink = sink + acc;
+        });
+        const double d = rate(seconds / 2, [&] {
+            quint32 acc = 0;
+            for (const Sample &s : sub)
+                acc += quint32(s.protocol->decodeFrame(s.bytes, opts).fields.size());
+            sink = sink + acc;
+        });
+        std::printf("  %-8s decode %10.0f frames/s (%8.1f ns/frame), CRC only %10.0f frames/s: %.1fx\n", qPrintable(it.key()),
+                    d * double(sub.size()), 1e9 / (d * double(sub.size())), c * double(sub.size()), c / d);
+    }
+#ifndef NDEBUG
+    std::printf("note: this is not a Release build; measure with -DCMAKE_BUILD_TYPE=Release\n");
+#endif
+    return 0;
+}

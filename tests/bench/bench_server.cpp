@@ -1,0 +1,366 @@
+// bench_server: the live server under load, against the raw SQLite baseline, in one run.
+//
+//  1. baseline: the same position rows inserted straight into SQLite (same table, same
+//     prepared INSERT, synchronous=FULL like the server), one transaction per batch.
+//  2. load: a real `trackerdesk --headless` child on 127.0.0.1; 1,000 simulated GT06
+//     trackers (the simulator, one thread, in this process) at a given rate; measured
+//     after the ramp-up: acknowledged fixes/s, ack latency p50/p99, server CPU, peak RSS.
+//     Once at the target rate (20,000 fixes/s offered) and once saturated.
+//  3. idle: 10,000 logged-in idle connections held; server RSS per connection.
+//
+//   bench_server [--trackerdesk PATH] [--devices 1000] [--rate 20] [--saturate-rate 60]
+//                [--seconds 20] [--idle 10000] [--baseline-rows 600000] [--dir DIR]
+#include "headless/headless.h"
+#include "sim/simulator.h"
+#include "store/store.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSettings>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QTimeZone>
+
+#include <cstdio>
+#include <sys/resource.h>
+#include <unistd.h>
+
+using namespace td;
+
+namespace {
+
+void out(const QString &s) {
+    std::fputs(qPrintable(s + QLatin1Char('\n')), stdout);
+    std::fflush(stdout);
+}
+
+void waitMs(int ms) {
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < ms)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
+}
+
+// CPU seconds (user + system) of a process from /proc/PID/stat.
+double cpuSeconds(qint64 pid) {
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    const QByteArray s = f.readAll();
+    const QList<QByteArray> parts = s.mid(s.lastIndexOf(')') + 2).split(' ');
+    if (parts.size() < 13)
+        return 0;
+    return (parts[11].toDouble() + parts[12].toDouble()) / double(sysconf(_SC_CLK_TCK));
+}
+
+// A field of /proc/PID/status in kB ("VmRSS", "VmHWM").
+qint64 statusKb(qint64 pid, const char *field) {
+    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : f.readAll().split('\n'))
+        if (line.startsWith(field))
+            return line.mid(qstrlen(field) + 1).trimmed().split(' ').first().toLongLong();
+    return 0;
+}
+
+double selfCpuSeconds() {
+    rusage r{};
+    getrusage(RUSAGE_SELF, &r);
+    return r.ru_utime.tv_sec + r.ru_utime.tv_usec / 1e6 + r.ru_stime.tv_sec + r.ru_stime.tv_usec / 1e6;
+}
+
+struct ServerProcess {
+    QProcess process;
+    quint16 port = 0;
+    QString log;
+    bool start(const QString &binary, const QString &dataDir) {
+        QDir().mkpath(dataDir);
+        const QString ini = QDir(dataDir).filePath(QStringLiteral("settings.ini"));
+        {
+            QSettings s(ini, QSettings::IniFormat);
+            s.setValue(QStringLiteral("server/maxConnections"), 20000);
+            s.setValue(QStringLiteral("server/maxConnectionsPerIp"), 20000);
+        }
+        log = QDir(dataDir).filePath(QStringLiteral("server.log"));
+        process.setProgram(binary);
+        process.setArguments({QStringLiteral("--headless"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
+                              QStringLiteral("0"), QStringLiteral("--data-dir"), dataDir, QStringLiteral("--settings"), ini});
+        // One line per connection and fix goes to a file, as a headless server would log.
+        process.setStandardOutputFile(log);
+        process.setStandardErrorFile(log + QStringLiteral(".err"));
+        process.start();
+        if (!process.waitForStarted(10000))
+            return false;
+        static const QRegularExpression re(QStringLiteral("listening on 127\\.0\\.0\\.1:(\\d+)"));
+        QElapsedTimer t;
+        t.start();
+        while (t.elapsed() < 20000 && process.state() == QProcess::Running) {
+            QFile f(log);
+            if (f.open(QIODevice::ReadOnly)) {
+                const auto m = re.match(QString::fromUtf8(f.read(4096)));
+                if (m.hasMatch()) {
+                    port = quint16(m.captured(1).toUInt());
+                    return true;
+                }
+            }
+            QThread::msleep(20);
+        }
+        return false;
+    }
+    void stop() {
+        process.terminate();
+        if (!process.waitForFinished(30000))
+            process.kill();
+        process.waitForFinished(5000);
+    }
+    qint64 pid() const { return process.processId(); }
+};
+
+struct BaselineResult {
+    qint64 rows = 0;
+    double seconds = 0;
+    double rowsPerSec() const { return seconds > 0 ? rows / seconds : 0; }
+};
+
+// The same rows the server stores per fix, straight into SQLite: the positions table of
+// the store's own schema, the server's prepared INSERT, one transaction per batch.
+BaselineResult baseline(const QString &dir, int devices, qint64 rows, int batch) {
+    BaselineResult r;
+    const QString path = QDir(dir).filePath(QStringLiteral("baseline.db"));
+    {
+        store::Store s;  // creates the schema (WAL, synchronous=FULL)
+        if (!s.open(path)) {
+            out(QStringLiteral("baseline: ") + s.lastError());
+            return r;
+        }
+    }
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("baseline"));
+        db.setDatabaseName(path);
+        db.open();
+        QSqlQuery pragma(db);
+        pragma.exec(QStringLiteral("PRAGMA journal_mode=WAL"));
+        pragma.exec(QStringLiteral("PRAGMA synchronous=FULL"));
+        pragma.exec(QStringLiteral("PRAGMA cache_size=-16384"));
+        QSqlQuery q(db);
+        q.prepare(QStringLiteral("INSERT OR IGNORE INTO positions(device_id, fix_time, ckey, server_time, lat, lon, altitude, speed,"
+                                 " course, satellites, valid, source, accuracy, network, frame_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+        const qint64 t0 = QDateTime::currentMSecsSinceEpoch() - 86400000LL * 30;
+        QElapsedTimer t;
+        t.start();
+        qint64 n = 0;
+        while (n < rows) {
+            db.transaction();
+            for (int i = 0; i < batch && n < rows; ++i, ++n) {
+                const int d = int(n % devices);
+                const qint64 k = n / devices;
+                q.bindValue(0, d + 1);
+                q.bindValue(1, t0 + k * 1000);
+                q.bindValue(2, (n * 2654435761LL) & 0x7fffffffffffLL);
+                q.bindValue(3, t0 + k * 1000 + 50);
+                q.bindValue(4, 52.0 + d * 0.001 + k * 1e-6);
+                q.bindValue(5, 5.0 + k * 1e-6);
+                q.bindValue(6, 5.0);
+                q.bindValue(7, 30.0);
+                q.bindValue(8, 90.0);
+                q.bindValue(9, 9);
+                q.bindValue(10, 1);
+                q.bindValue(11, 0);
+                q.bindValue(12, QVariant());
+                q.bindValue(13, QVariant());
+                q.bindValue(14, n + 1);
+                if (!q.exec()) {
+                    out(QStringLiteral("baseline insert failed: ") + q.lastError().text());
+                    return r;
+                }
+            }
+            db.commit();
+        }
+        r.seconds = t.nsecsElapsed() / 1e9;
+        r.rows = n;
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("baseline"));
+    return r;
+}
+
+struct LoadResult {
+    double offered = 0;
+    double ackedPerSec = 0;
+    double p50 = 0, p99 = 0, max = 0;
+    double serverCpu = 0;   // % of one core
+    double simCpu = 0;
+    qint64 peakRssKb = 0;
+    qint64 unacked = 0;
+    qint64 badAcks = 0;
+    bool ok = false;
+};
+
+LoadResult load(const QString &binary, const QString &dir, int devices, double rate, int seconds, int window) {
+    LoadResult r;
+    r.offered = devices * rate;
+    ServerProcess server;
+    if (!server.start(binary, dir)) {
+        out(QStringLiteral("load: cannot start %1").arg(binary));
+        return r;
+    }
+    sim::SimOptions o;
+    o.port = server.port;
+    o.window = window;
+    o.connectRate = 2000;
+    o.ackTimeoutMs = 30000;
+    o.durationSec = seconds + 5;
+    sim::Simulator s(o);
+    for (int i = 0; i < devices; ++i) {
+        sim::DeviceSpec d;
+        d.id = QStringLiteral("35%1").arg(i, 13, 10, QLatin1Char('0'));
+        d.rate = rate;
+        d.heartbeatSec = 60;
+        s.addDevice(d);
+    }
+    s.start();
+    // Ramp-up: everyone logged in and a few seconds of traffic.
+    QElapsedTimer ramp;
+    ramp.start();
+    while (s.stats().logins < devices && ramp.elapsed() < 30000)
+        waitMs(50);
+    waitMs(3000);
+    s.clearLatencies();
+    const sim::SimStats a = s.stats();
+    const double cpuA = cpuSeconds(server.pid()), simA = selfCpuSeconds();
+    QElapsedTimer t;
+    t.start();
+    waitMs(seconds * 1000);
+    const sim::SimStats b = s.stats();
+    const double wall = t.nsecsElapsed() / 1e9;
+    r.serverCpu = 100.0 * (cpuSeconds(server.pid()) - cpuA) / wall;
+    r.simCpu = 100.0 * (selfCpuSeconds() - simA) / wall;
+    r.peakRssKb = statusKb(server.pid(), "VmHWM:");
+    r.ackedPerSec = (b.fixesAcked - a.fixesAcked) / wall;
+    r.p50 = b.latencyP50Ms;
+    r.p99 = b.latencyP99Ms;
+    r.max = b.latencyMaxMs;
+    s.stopGenerating();
+    QElapsedTimer drain;
+    drain.start();
+    while (!s.isFinished() && drain.elapsed() < 60000)
+        waitMs(50);
+    const sim::SimStats end = s.stats();
+    r.unacked = end.fixesUnacked;
+    r.badAcks = end.badAcks + end.unexpectedAcks;
+    s.stop();
+    server.stop();
+    r.ok = true;
+    return r;
+}
+
+struct IdleResult {
+    int connections = 0;
+    qint64 rssBeforeKb = 0, rssAfterKb = 0;
+    double perConnectionKb() const { return connections ? double(rssAfterKb - rssBeforeKb) / connections : 0; }
+    long fdLimit = 0;
+};
+
+IdleResult idle(const QString &binary, const QString &dir, int connections) {
+    IdleResult r;
+    r.fdLimit = raiseFileLimit();
+    ServerProcess server;
+    if (!server.start(binary, dir)) {
+        out(QStringLiteral("idle: cannot start %1").arg(binary));
+        return r;
+    }
+    waitMs(1000);
+    r.rssBeforeKb = statusKb(server.pid(), "VmRSS:");
+    sim::SimOptions o;
+    o.port = server.port;
+    o.connectRate = 2000;
+    o.ackTimeoutMs = 30000;
+    sim::Simulator s(o);
+    for (int i = 0; i < connections; ++i) {
+        sim::DeviceSpec d;
+        d.id = QStringLiteral("36%1").arg(i, 13, 10, QLatin1Char('0'));
+        d.rate = 0;       // logged in, idle
+        d.heartbeatSec = 0;
+        s.addDevice(d);
+    }
+    s.start();
+    QElapsedTimer t;
+    t.start();
+    while (s.stats().online < connections && t.elapsed() < 60000)
+        waitMs(50);
+    waitMs(3000);  // let the server settle (commits of the login events)
+    r.connections = s.stats().online;
+    r.rssAfterKb = statusKb(server.pid(), "VmRSS:");
+    s.stop();
+    server.stop();
+    return r;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    QCoreApplication app(argc, argv);
+    QCommandLineParser p;
+    p.addHelpOption();
+    QCommandLineOption binO(QStringLiteral("trackerdesk"), QStringLiteral("The trackerdesk program."), QStringLiteral("PATH"),
+                            QCoreApplication::applicationDirPath() + QStringLiteral("/../../trackerdesk"));
+    QCommandLineOption devO(QStringLiteral("devices"), QStringLiteral("Simulated trackers."), QStringLiteral("N"), QStringLiteral("1000"));
+    QCommandLineOption rateO(QStringLiteral("rate"), QStringLiteral("Fixes/s per tracker at the target load."), QStringLiteral("R"), QStringLiteral("20"));
+    QCommandLineOption satO(QStringLiteral("saturate-rate"), QStringLiteral("Fixes/s per tracker offered to saturate."), QStringLiteral("R"), QStringLiteral("60"));
+    QCommandLineOption secO(QStringLiteral("seconds"), QStringLiteral("Measured seconds per load run."), QStringLiteral("S"), QStringLiteral("20"));
+    QCommandLineOption idleO(QStringLiteral("idle"), QStringLiteral("Idle connections to hold (0: skip)."), QStringLiteral("N"), QStringLiteral("10000"));
+    QCommandLineOption baseO(QStringLiteral("baseline-rows"), QStringLiteral("Rows for the SQLite baseline."), QStringLiteral("N"), QStringLiteral("600000"));
+    QCommandLineOption batchO(QStringLiteral("baseline-batch"), QStringLiteral("Rows per baseline transaction."), QStringLiteral("N"), QStringLiteral("1000"));
+    QCommandLineOption dirO(QStringLiteral("dir"), QStringLiteral("Work folder on the disk to measure (default: a temporary one)."), QStringLiteral("DIR"));
+    p.addOptions({binO, devO, rateO, satO, secO, idleO, baseO, batchO, dirO});
+    p.process(app);
+    const QString binary = QDir::cleanPath(p.value(binO));
+    if (!QFile::exists(binary)) {
+        out(QStringLiteral("bench_server: no trackerdesk program at %1 (build the trackerdesk target or pass --trackerdesk)").arg(binary));
+        return 2;
+    }
+    raiseFileLimit();
+    QTemporaryDir tmp(p.isSet(dirO) ? p.value(dirO) + QStringLiteral("/bench_server-XXXXXX") : QString());
+    const int devices = p.value(devO).toInt();
+    const double rate = p.value(rateO).toDouble();
+    const double satRate = p.value(satO).toDouble();
+    const int seconds = p.value(secO).toInt();
+
+    out(QStringLiteral("## bench_server (%1 cores, work folder %2)").arg(QThread::idealThreadCount()).arg(tmp.path()));
+    const BaselineResult base = baseline(tmp.filePath(QStringLiteral("baseline")) , devices, p.value(baseO).toLongLong(), p.value(batchO).toInt());
+    out(QStringLiteral("baseline: %1 rows straight into SQLite (%2 per transaction, synchronous=FULL, growing (device, time) key): %3 rows/s")
+            .arg(base.rows).arg(p.value(batchO)).arg(base.rowsPerSec(), 0, 'f', 0));
+
+    const LoadResult target = load(binary, tmp.filePath(QStringLiteral("target")), devices, rate, seconds, 16);
+    out(QStringLiteral("target load: %1 trackers x %2 fixes/s = %3 offered: %4 acked fixes/s, ack latency p50 %5 ms p99 %6 ms max %7 ms, "
+                       "server CPU %8 %, peak RSS %9 MB (simulator CPU %10 %; %11 unacked, %12 bad acks)")
+            .arg(devices).arg(rate).arg(target.offered, 0, 'f', 0).arg(target.ackedPerSec, 0, 'f', 0).arg(target.p50, 0, 'f', 2)
+            .arg(target.p99, 0, 'f', 2).arg(target.max, 0, 'f', 1).arg(target.serverCpu, 0, 'f', 0)
+            .arg(target.peakRssKb / 1024.0, 0, 'f', 1).arg(target.simCpu, 0, 'f', 0).arg(target.unacked).arg(target.badAcks));
+
+    const LoadResult sat = load(binary, tmp.filePath(QStringLiteral("saturated")), devices, satRate, seconds, 32);
+    out(QStringLiteral("saturated: %1 trackers x %2 fixes/s = %3 offered: %4 acked fixes/s, ack latency p50 %5 ms p99 %6 ms, "
+                       "server CPU %7 %, peak RSS %8 MB (simulator CPU %9 %; %10 unacked, %11 bad acks)")
+            .arg(devices).arg(satRate).arg(sat.offered, 0, 'f', 0).arg(sat.ackedPerSec, 0, 'f', 0).arg(sat.p50, 0, 'f', 2)
+            .arg(sat.p99, 0, 'f', 2).arg(sat.serverCpu, 0, 'f', 0).arg(sat.peakRssKb / 1024.0, 0, 'f', 1).arg(sat.simCpu, 0, 'f', 0)
+            .arg(sat.unacked).arg(sat.badAcks));
+    out(QStringLiteral("server / baseline: %1 % (saturated acked fixes/s over baseline rows/s)")
+            .arg(base.rowsPerSec() > 0 ? 100.0 * sat.ackedPerSec / base.rowsPerSec() : 0, 0, 'f', 0));
+
+    const int idleN = p.value(idleO).toInt();
+    if (idleN > 0) {
+        const IdleResult id = idle(binary, tmp.filePath(QStringLiteral("idle")), idleN);
+        out(QStringLiteral("idle: %1 logged-in connections held (fd limit %2); server RSS %3 MB -> %4 MB: %5 KB per connection")
+                .arg(id.connections).arg(id.fdLimit).arg(id.rssBeforeKb / 1024.0, 0, 'f', 1).arg(id.rssAfterKb / 1024.0, 0, 'f', 1)
+                .arg(id.perConnectionKb(), 0, 'f', 1));
+    }
+    return 0;
+}

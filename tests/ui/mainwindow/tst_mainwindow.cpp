@@ -1,0 +1,145 @@
+// The main window's lasting layout: map in the centre, the three docks, the status bar
+// with the tracker port and LAN addresses, layout persistence, the About box, and the
+// inspector's decode box annotating a pasted frame.
+#include "tileserver.h"
+
+#include "docks/inspectordock.h"
+#include "widgets/framedetail.h"
+#include "widgets/hexview.h"
+#include "widgets/mapwidget.h"
+#include "window/mainwindow.h"
+
+#include <QDockWidget>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QNetworkProxy>
+#include <QStatusBar>
+#include <QTemporaryDir>
+#include <QTreeView>
+#include <QTreeWidget>
+#include <QtQml/qqmlextensionplugin.h>
+#include <QtTest>
+
+Q_IMPORT_QML_PLUGIN(TrackerDesk_MapPlugin)
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void layoutIsComplete();
+    void layoutPersists();
+    void aboutBox();
+    void decodeBoxAnnotatesFrame();
+    void decodeBoxRejectsBadInput();
+
+private:
+    std::unique_ptr<td::AppSettings> settingsIn(const QString &dir) {
+        auto s = std::make_unique<td::AppSettings>(dir + QStringLiteral("/settings.ini"));
+        s->setTileSource({m_tiles.tileTemplate(), dir + QStringLiteral("/tiles")});
+        return s;
+    }
+    td::test::TileServer m_tiles;
+    QTemporaryDir m_dir;
+};
+
+void TestMainWindow::initTestCase() {
+    QVERIFY(m_tiles.listen());
+    QNetworkProxy::setApplicationProxy(m_tiles.proxy());  // nothing may leave loopback
+}
+
+void TestMainWindow::layoutIsComplete() {
+    auto s = settingsIn(m_dir.path());
+    td::StartOptions o;
+    o.port = 6001;
+    td::ui::MainWindow w(*s, o);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(qobject_cast<td::ui::MapWidget *>(w.centralWidget()));
+    QVERIFY(w.devicesDock()->isVisible());
+    QVERIFY(w.inspectorDock()->isVisible());
+    QVERIFY(w.smsDock()->isVisible());
+    QCOMPARE(w.deviceList()->model()->columnCount(), 7);
+    auto *listen = w.findChild<QLabel *>(QStringLiteral("listenLabel"));
+    QVERIFY(listen);
+    QVERIFY2(listen->text().contains(QLatin1String("6001")), qPrintable(listen->text()));  // the command line wins
+    QTRY_VERIFY_WITH_TIMEOUT(w.map()->isMapReady(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_tiles.tilesServed() > 0, 20000);
+    QVERIFY(m_tiles.nonLoopbackRequests().isEmpty());
+}
+
+void TestMainWindow::layoutPersists() {
+    QTemporaryDir dir;
+    QSize closedSize;
+    {
+        auto s = settingsIn(dir.path());
+        td::ui::MainWindow w(*s, {});
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.resize(770, 560);  // inside the offscreen screen (800x600), above the minimum size
+        w.smsDock()->hide();
+        QCoreApplication::processEvents();
+        closedSize = w.size();
+        QCOMPARE(closedSize.width(), 770);
+        w.close();
+    }
+    auto s = settingsIn(dir.path());
+    td::ui::MainWindow w(*s, {});
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QCOMPARE(w.size(), closedSize);  // not the default size
+    QVERIFY(!w.smsDock()->isVisible());
+    QVERIFY(w.inspectorDock()->isVisible());
+}
+
+void TestMainWindow::aboutBox() {
+    auto s = settingsIn(m_dir.path());
+    td::ui::MainWindow w(*s, {});
+    w.show();
+    QString text;
+    QTimer::singleShot(200, [&] {
+        for (QWidget *tl : QApplication::topLevelWidgets())
+            if (auto *box = qobject_cast<QMessageBox *>(tl)) {
+                text = box->text();
+                box->accept();
+            }
+    });
+    w.showAbout();
+    QVERIFY2(text.contains(QLatin1String("TrackerDesk " TD_VERSION)), qPrintable(text));
+}
+
+void TestMainWindow::decodeBoxAnnotatesFrame() {
+    auto s = settingsIn(m_dir.path());
+    td::ui::MainWindow w(*s, {});
+    auto *edit = w.inspector()->findChild<QLineEdit *>(QStringLiteral("decodeHex"));
+    QVERIFY(edit);
+    // A real GT06 login frame (IMEI 864717003283581, serial 9).
+    edit->setText(QStringLiteral("78 78 0d 01 08 64 71 70 03 28 35 81 00 09 3f 04 0d 0a"));
+    QTest::keyClick(edit, Qt::Key_Return);
+    td::ui::FrameDetailView *d = w.inspector()->detail();
+    QCOMPARE(d->hexView()->data().size(), 18);
+    QVERIFY(d->tree()->topLevelItemCount() >= 5);
+    QVERIFY(!d->tree()->findItems(QStringLiteral("864717003283581"), Qt::MatchContains | Qt::MatchRecursive, 1).isEmpty());
+    // Clicking a byte of the IMEI selects the innermost field that covers it, and the
+    // hex view highlights exactly that field's bytes.
+    d->hexView()->byteClicked(6);
+    QTreeWidgetItem *cur = d->tree()->currentItem();
+    QVERIFY(cur);
+    const int off = d->hexView()->highlightOffset(), len = d->hexView()->highlightLength();
+    QVERIFY(off <= 6 && 6 < off + len);
+    QCOMPARE(cur->text(2).toInt(), off);
+    QCOMPARE(cur->text(3).toInt(), len);
+}
+
+void TestMainWindow::decodeBoxRejectsBadInput() {
+    auto s = settingsIn(m_dir.path());
+    td::ui::MainWindow w(*s, {});
+    QVERIFY(!w.inspector()->decodeHex(QStringLiteral("78 78 zz")));
+    auto *status = w.inspector()->findChild<QLabel *>(QStringLiteral("decodeStatus"));
+    QVERIFY(status->text().contains(QLatin1String("Not hex")));
+    QVERIFY(!w.inspector()->decodeHex(QStringLiteral("47 45 54 20 2f")));  // "GET /"
+    QVERIFY(status->text().contains(QLatin1String("known protocol")));
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"

@@ -1,0 +1,99 @@
+#include "widgets/mapwidget.h"
+
+#include "models/mapmodels.h"
+
+#include <QDir>
+#include <QQmlEngine>
+#include <QQuickItem>
+
+namespace td::ui {
+
+MapWidget::MapWidget(const TileSource &tiles, QWidget *parent) : QQuickWidget(parent), m_tiles(tiles) {
+    setResizeMode(QQuickWidget::SizeRootObjectToView);
+    QDir().mkpath(tiles.cacheDir);
+    connect(this, &QQuickWidget::statusChanged, this, [this](QQuickWidget::Status s) {
+        if (s == QQuickWidget::Error) {
+            QStringList e;
+            for (const QQmlError &err : errors())
+                e << err.toString();
+            m_errors = e.join(QLatin1Char('\n'));
+            qWarning("map: QML failed to load: %s", qPrintable(m_errors));
+        }
+    });
+    setSource(QUrl(QStringLiteral("qrc:/qt/qml/TrackerDesk/Map/TrackerMap.qml")));
+    if (QQuickItem *r = rootObject()) {
+        r->setProperty("userAgent", QStringLiteral("TrackerDesk/" TD_VERSION));
+        connect(r, SIGNAL(markerClicked(int)), this, SLOT(onMarkerClicked(int)));
+        setTileSource(tiles);
+    }
+}
+
+QQuickItem *MapWidget::mapRoot() const { return rootObject(); }
+
+bool MapWidget::isMapReady() const {
+    return rootObject() && rootObject()->property("ready").toBool();
+}
+
+void MapWidget::setTileSource(const TileSource &tiles) {
+    m_tiles = tiles;
+    QDir().mkpath(tiles.cacheDir);
+    if (QQuickItem *r = rootObject()) {
+        // The cache folder first: the map is (re)built when tileHost changes.
+        r->setProperty("cacheDirectory", tiles.cacheDir);
+        r->setProperty("tileHost", tiles.osmPluginHost());
+    }
+}
+
+
+void MapWidget::setModels(DeviceMarkersModel *markers, TrackModel *track) {
+    QQuickItem *r = rootObject();
+    if (!r)
+        return;
+    r->setProperty("markers", QVariant::fromValue<QObject *>(markers));
+    r->setProperty("track", QVariant::fromValue<QObject *>(track));
+    if (markers) {
+        auto bump = [r] { r->setProperty("markersRevision", r->property("markersRevision").toInt() + 1); };
+        connect(markers, &QAbstractItemModel::dataChanged, r, bump);
+        connect(markers, &QAbstractItemModel::rowsInserted, r, bump);
+        connect(markers, &QAbstractItemModel::rowsRemoved, r, bump);
+    }
+}
+
+void MapWidget::follow(qint64 deviceId) {
+    if (QQuickItem *r = rootObject())
+        r->setProperty("followDeviceId", int(deviceId));
+}
+
+qint64 MapWidget::followedDevice() const {
+    return rootObject() ? rootObject()->property("followDeviceId").toInt() : -1;
+}
+
+void MapWidget::centerOn(const QGeoCoordinate &c, double zoom) {
+    QQuickItem *r = rootObject();
+    if (!r || !c.isValid())
+        return;
+    QObject *map = r->property("mapItem").value<QObject *>();
+    if (map) {
+        map->setProperty("center", QVariant::fromValue(c));
+        if (zoom > 0)
+            map->setProperty("zoomLevel", zoom);
+    } else {
+        r->setProperty("center", QVariant::fromValue(c));
+        if (zoom > 0)
+            r->setProperty("zoomLevel", zoom);
+    }
+}
+
+void MapWidget::fitTrack() {
+    if (QQuickItem *r = rootObject())
+        QMetaObject::invokeMethod(r, "fitTrack");
+}
+
+void MapWidget::selectDevice(qint64 deviceId) {
+    if (QQuickItem *r = rootObject())
+        r->setProperty("selectedDeviceId", int(deviceId));
+}
+
+void MapWidget::onMarkerClicked(int deviceId) { emit markerClicked(deviceId); }
+
+} // namespace td::ui
