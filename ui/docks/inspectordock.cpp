@@ -102,12 +102,13 @@ InspectorPane::InspectorPane(QWidget *parent) : QWidget(parent) {
     m_list->horizontalHeader()->setSectionResizeMode(FrameListModel::Summary, QHeaderView::Stretch);
     m_list->setWordWrap(false);
     m_list->setContextMenuPolicy(Qt::CustomContextMenu);
-    m_list->setColumnWidth(FrameListModel::Time, 95);
-    m_list->setColumnWidth(FrameListModel::Direction, 35);
-    m_list->setColumnWidth(FrameListModel::Peer, 130);
-    m_list->setColumnWidth(FrameListModel::Protocol, 55);
-    m_list->setColumnWidth(FrameListModel::Type, 150);
-    m_list->setColumnWidth(FrameListModel::Length, 50);
+    m_list->setColumnWidth(FrameListModel::Time, 90);
+    m_list->setColumnWidth(FrameListModel::Direction, 32);
+    m_list->setColumnWidth(FrameListModel::Peer, 112);
+    m_list->setColumnWidth(FrameListModel::Device, 80);
+    m_list->setColumnWidth(FrameListModel::Protocol, 48);
+    m_list->setColumnWidth(FrameListModel::Type, 120);
+    m_list->setColumnWidth(FrameListModel::Length, 44);
 
     connect(m_list->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &cur) { onCurrentRowChanged(cur); });
@@ -174,7 +175,7 @@ InspectorPane::InspectorPane(QWidget *parent) : QWidget(parent) {
     split->addWidget(detailBox);
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 1);
-    split->setSizes({600, 560});
+    split->setSizes({680, 520});
     auto *lay = new QVBoxLayout(this);
     lay->setContentsMargins(2, 2, 2, 2);
     lay->addWidget(split, 1);

@@ -1,6 +1,7 @@
 #include "window/mainwindow.h"
 
 #include "dialogs/devicedialog.h"
+#include "dialogs/exportdialog.h"
 #include "dialogs/settingsdialog.h"
 #include "docks/devicesdock.h"
 #include "docks/inspectordock.h"
@@ -150,6 +151,9 @@ void MainWindow::connectService() {
 
 void MainWindow::buildMenus() {
     QMenu *file = menuBar()->addMenu(tr("&File"));
+    QAction *exportAction = file->addAction(tr("&Export tracks or frames…"), this, &MainWindow::showExport);
+    exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    exportAction->setEnabled(m_service != nullptr);
     file->addAction(tr("&Settings…"), this, &MainWindow::showSettings);
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
@@ -269,6 +273,13 @@ void MainWindow::editDevice(qint64 deviceId) {
     const QString err = m_service->updateDevice(dlg.device());
     if (!err.isEmpty())
         QMessageBox::warning(this, tr("Device"), err);
+}
+
+void MainWindow::showExport() {
+    if (!m_service)
+        return;
+    ExportDialog dlg(m_service->databasePath(), m_deviceModel, this);
+    dlg.exec();
 }
 
 void MainWindow::showSettings() {

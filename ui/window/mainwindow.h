@@ -45,6 +45,7 @@ public:
     QDockWidget *smsDock() const { return m_smsDock; }
     void showAbout();
     void showSettings();
+    void showExport();
     void editDevice(qint64 deviceId);
     // Loads a device's track into the map (history). Returns an error text or empty.
     QString showHistory(qint64 deviceId, const QDateTime &from, const QDateTime &to);

@@ -331,9 +331,12 @@ private:
         }
         return exportTracksToFile(src, *f, infoFor(), o, path, c);
     }
-    QString xmllint(const QString &file) {
-        const Tool t = runTool(QStringLiteral("xmllint"), {QStringLiteral("--noout"), QStringLiteral("--schema"),
-                                                           QStringLiteral(TD_TEST_DATA "/gpx-1.1.xsd"), file});
+    // Empty when `file` is valid GPX 1.1. `stream`: validate while reading (big files).
+    QString xmllint(const QString &file, bool stream = false) {
+        QStringList args{QStringLiteral("--noout"), QStringLiteral("--schema"), QStringLiteral(TD_TEST_DATA "/gpx-1.1.xsd"), file};
+        if (stream)
+            args.prepend(QStringLiteral("--stream"));
+        const Tool t = runTool(QStringLiteral("xmllint"), args);
         if (t.code != 0)
             return QString::fromUtf8(t.err.left(3000)) + QStringLiteral(" (exit %1)").arg(t.code);
         return QString();
@@ -728,6 +731,8 @@ void TestExport::gpsbabelReadsGpxAndCsv() {
     const QString csvPath = m_dir.filePath(QStringLiteral("babel.csv"));
     QVERIFY(exportTo(src, QStringLiteral("gpx"), gpxPath, o).ok);
     QVERIFY(exportTo(src, QStringLiteral("csv"), csvPath, o).ok);
+    const QString invalid = xmllint(gpxPath);
+    QVERIFY2(invalid.isEmpty(), qPrintable(invalid));
 
     for (const auto &[path, args] : {std::pair{gpxPath, QStringList{QStringLiteral("-t"), QStringLiteral("-i"), QStringLiteral("gpx")}},
                                      std::pair{csvPath, QStringList{QStringLiteral("-i"), QStringLiteral("unicsv")}}}) {
@@ -1017,6 +1022,8 @@ void TestExport::progressAndCancel() {
         QVERIFY(calls[i].first >= calls[i - 1].first);
         QCOMPARE(calls[i].second, g.total());
     }
+    const QString invalid = xmllint(full, true);
+    QVERIFY2(invalid.isEmpty(), qPrintable(invalid));
     QVERIFY(QFile::remove(full));
 
     // Cancel half-way: no file under the target name (the old one stays), no temp files.
@@ -1236,7 +1243,11 @@ void TestExport::memoryIsFlat() {
     // What went through the spill file came back complete and in order.
     const QByteArray data = readFile(path);
     const Position last = g.position(0, 499999);
-    if (format == QLatin1String("kml")) {
+    if (format == QLatin1String("gpx")) {
+        const QString invalid = xmllint(path, true);
+        QVERIFY2(invalid.isEmpty(), qPrintable(invalid));
+        QCOMPARE(data.count("<trkpt "), 500000);
+    } else if (format == QLatin1String("kml")) {
         QCOMPARE(data.count("<when>"), 500000);
         QCOMPARE(data.count("<gx:coord>"), 500000);
         const QByteArray lastCoord = "<gx:coord>" + fixed7(last.longitude).toLatin1() + ' ' + fixed7(last.latitude).toLatin1() + ' ';

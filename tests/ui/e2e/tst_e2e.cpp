@@ -5,6 +5,7 @@
 // With TD_SCREENSHOT=path the window is saved there (docs/screenshot.png).
 #include "tileserver.h"
 
+#include "dialogs/exportdialog.h"
 #include "docks/devicesdock.h"
 #include "docks/inspectordock.h"
 #include "models/devicelistmodel.h"
@@ -16,6 +17,9 @@
 #include "widgets/mapwidget.h"
 #include "window/mainwindow.h"
 
+#include <QComboBox>
+#include <QDateTimeEdit>
+#include <QLineEdit>
 #include <QNetworkProxy>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -159,6 +163,27 @@ void TestE2E::simulatedTrackersShowUpEverywhere() {
     QVERIFY(track->cursor().isValid());
     QTRY_VERIFY_WITH_TIMEOUT(test::colourFraction(w.map()->grabFramebuffer(), catColour, 10) > 0.001, 10000);
     QVERIFY(tiles.nonLoopbackRequests().isEmpty());
+
+    // Export dialog: the day's fixes of both devices as GPX, on a worker thread.
+    {
+        ui::ExportDialog dlg(service.databasePath(), w.deviceModel(), &w);
+        dlg.formatBox()->setCurrentIndex(dlg.formatBox()->findData(QStringLiteral("gpx")));
+        dlg.fromEdit()->setDateTime(QDateTime::currentDateTime().addSecs(-3600));
+        dlg.toEdit()->setDateTime(QDateTime::currentDateTime().addSecs(3600));
+        const QString target = dir.path() + QStringLiteral("/today.gpx");
+        dlg.fileEdit()->setText(target);
+        QSignalSpy finished(&dlg, &ui::ExportDialog::exportFinished);
+        QVERIFY(dlg.startExport());
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 20000);
+        QVERIFY2(dlg.lastResult().ok, qPrintable(dlg.lastResult().error));
+        QCOMPARE(dlg.lastResult().points, qint64(70));
+        QCOMPARE(dlg.lastResult().tracks, qint64(2));
+        QVERIFY(QFileInfo(target).size() > 1000);
+        QVERIFY(dlg.statusText().contains(QLatin1String("70 points")));
+        dlg.fromEdit()->setDateTime(QDateTime::currentDateTime().addDays(1));
+        QVERIFY(!dlg.startExport());  // from after to: refused with a message
+        QVERIFY(dlg.statusText().contains(QLatin1String("after")));
+    }
 
     if (qEnvironmentVariableIsSet("TD_SCREENSHOT")) {
         w.inspector()->selectFrameId(frames->rowAt(posRow).id);

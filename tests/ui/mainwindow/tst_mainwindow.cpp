@@ -3,6 +3,8 @@
 // inspector's decode box annotating a pasted frame.
 #include "tileserver.h"
 
+#include "dialogs/devicedialog.h"
+#include "dialogs/settingsdialog.h"
 #include "docks/inspectordock.h"
 #include "widgets/framedetail.h"
 #include "widgets/hexview.h"
@@ -11,7 +13,10 @@
 
 #include <QDockWidget>
 #include <QLabel>
+#include <QCheckBox>
+#include <QComboBox>
 #include <QLineEdit>
+#include <QSpinBox>
 #include <QMessageBox>
 #include <QNetworkProxy>
 #include <QStatusBar>
@@ -32,6 +37,9 @@ private slots:
     void aboutBox();
     void decodeBoxAnnotatesFrame();
     void decodeBoxRejectsBadInput();
+    void settingsDialogValidatesAndApplies();
+    void deviceDialogValidates();
+    void clickingAByteSelectsTheInnermostField();
 
 private:
     std::unique_ptr<td::AppSettings> settingsIn(const QString &dir) {
@@ -139,6 +147,74 @@ void TestMainWindow::decodeBoxRejectsBadInput() {
     QVERIFY(status->text().contains(QLatin1String("Not hex")));
     QVERIFY(!w.inspector()->decodeHex(QStringLiteral("47 45 54 20 2f")));  // "GET /"
     QVERIFY(status->text().contains(QLatin1String("known protocol")));
+}
+
+void TestMainWindow::settingsDialogValidatesAndApplies() {
+    QTemporaryDir dir;
+    auto s = settingsIn(dir.path());
+    td::ui::SettingsDialog dlg(*s);
+    QSignalSpy tiles(&dlg, &td::ui::SettingsDialog::tileSourceChanged);
+    dlg.tileUrlEdit()->setText(QStringLiteral("https://tiles.example/{z}/{x}.png"));  // no {y}
+    QVERIFY(dlg.validate().contains(QLatin1String("{y}")));
+    dlg.accept();
+    QCOMPARE(dlg.result(), int(QDialog::Rejected));   // stays open with the error shown
+    QVERIFY(dlg.findChild<QLabel *>(QStringLiteral("settingsError"))->text().contains(QLatin1String("{y}")));
+    QCOMPARE(s->tileSource().urlTemplate, m_tiles.tileTemplate());  // nothing saved
+    dlg.listenEdit()->setText(QStringLiteral("300.1.2.3"));
+    dlg.tileUrlEdit()->setText(QStringLiteral("https://tiles.example/{z}/{x}/{y}.png"));
+    QVERIFY(dlg.validate().contains(QLatin1String("Listen address")));
+    dlg.listenEdit()->setText(QStringLiteral("127.0.0.1"));
+    dlg.portBox()->setValue(6100);
+    dlg.acceptUnknownBox()->setChecked(false);
+    QVERIFY(dlg.validate().isEmpty());
+    const QStringList restart = dlg.save();
+    QVERIFY(restart.contains(QStringLiteral("port")));
+    QVERIFY(restart.contains(QStringLiteral("listen address")));
+    QCOMPARE(tiles.count(), 1);                          // applied live
+    QCOMPARE(s->tileSource().urlTemplate, QStringLiteral("https://tiles.example/{z}/{x}/{y}.png"));
+    QCOMPARE(s->port(), quint16(6100));
+    QCOMPARE(s->raw().value(QStringLiteral("server/acceptUnknownDevices")).toBool(), false);
+}
+
+void TestMainWindow::deviceDialogValidates() {
+    td::store::Device d;
+    d.id = 3;
+    d.imei = QStringLiteral("864717003283581");
+    td::ui::DeviceDialog dlg(d);
+    dlg.nameEdit()->setText(QStringLiteral("  Minou "));
+    dlg.phoneEdit()->setText(QStringLiteral("call me"));
+    QVERIFY(!dlg.validate().isEmpty());
+    dlg.phoneEdit()->setText(QStringLiteral("+49 176 1234-5678"));
+    dlg.timeZoneBox()->setCurrentIndex(dlg.timeZoneBox()->findData(120));
+    QVERIFY2(dlg.validate().isEmpty(), qPrintable(dlg.validate()));
+    const td::store::Device out = dlg.device();
+    QCOMPARE(out.name, QStringLiteral("Minou"));
+    QCOMPARE(out.phone, QStringLiteral("+4917612345678"));
+    QCOMPARE(out.timeZoneMinutes.value_or(-1), 120);
+    QCOMPARE(out.imei, d.imei);
+}
+
+void TestMainWindow::clickingAByteSelectsTheInnermostField() {
+    auto s = settingsIn(m_dir.path());
+    td::ui::MainWindow w(*s, {});
+    // A real GT06 0x22 GPS+LBS frame (tests/data/gt06_vectors.tsv); byte 20 lies in the course/status word, whose
+    // children are bit fields over the same two bytes: the innermost one is selected.
+    QVERIFY(w.inspector()->decodeHex(QStringLiteral(
+        "787822220f0c1d023305c9027ac8180c46586000140001cc00287d001f71000001000820860d0a")));
+    td::ui::FrameDetailView *d = w.inspector()->detail();
+    const QList<int> path = td::proto::fieldPathAt(d->frame().fields, 20);
+    QVERIFY(path.size() >= 2);
+    d->hexView()->byteClicked(20);
+    QCOMPARE(d->selectedFieldPath(), path);
+    // Selecting a field highlights exactly its bytes.
+    const td::proto::Field *f = &d->frame().fields[path[0]];
+    for (int i = 1; i < path.size(); ++i)
+        f = &f->children[path[i]];
+    QCOMPARE(d->hexView()->highlightOffset(), f->offset);
+    QCOMPARE(d->hexView()->highlightLength(), f->length);
+    d->selectFieldPath({0});
+    QCOMPARE(d->hexView()->highlightOffset(), 0);
+    QCOMPARE(d->hexView()->highlightLength(), d->frame().fields[0].length);
 }
 
 QTEST_MAIN(TestMainWindow)
