@@ -8,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QListWidget>
 #include <QMenu>
 #include <QPainter>
 #include <QPushButton>
@@ -151,10 +152,55 @@ DevicesPane::DevicesPane(DeviceListModel *model, QWidget *parent) : QWidget(pare
     });
     connect(clear, &QPushButton::clicked, this, &DevicesPane::clearHistory);
 
+    // ---- refused devices (allowlist mode): accept them into the list ----
+    m_refusedBox = new QGroupBox(tr("Refused devices (not in the list)"), this);
+    m_refused = new QListWidget(m_refusedBox);
+    m_refused->setObjectName(QStringLiteral("refusedDevices"));
+    m_refused->setMaximumHeight(90);
+    auto *accept = new QPushButton(tr("Accept selected"), m_refusedBox);
+    auto *dismiss = new QPushButton(tr("Dismiss"), m_refusedBox);
+    auto *rl = new QVBoxLayout(m_refusedBox);
+    rl->addWidget(m_refused);
+    auto *rb = new QHBoxLayout;
+    rb->addWidget(accept);
+    rb->addWidget(dismiss);
+    rl->addLayout(rb);
+    m_refusedBox->hide();
+    connect(accept, &QPushButton::clicked, this, [this] {
+        if (QListWidgetItem *it = m_refused->currentItem())
+            emit acceptRequested(it->data(Qt::UserRole).toString());
+    });
+    connect(dismiss, &QPushButton::clicked, this, [this] {
+        if (QListWidgetItem *it = m_refused->currentItem())
+            removeRefused(it->data(Qt::UserRole).toString());
+    });
+
     auto *lay = new QVBoxLayout(this);
     lay->setContentsMargins(2, 2, 2, 2);
     lay->addWidget(m_view, 1);
+    lay->addWidget(m_refusedBox);
     lay->addWidget(box);
+}
+
+void DevicesPane::addRefused(const QString &imei, const QString &peer, const QString &reason) {
+    const QString text = tr("%1 from %2 (%3)").arg(imei, peer, reason);
+    for (int i = 0; i < m_refused->count(); ++i)
+        if (m_refused->item(i)->data(Qt::UserRole).toString() == imei) {
+            m_refused->item(i)->setText(text);
+            return;
+        }
+    auto *it = new QListWidgetItem(text, m_refused);
+    it->setData(Qt::UserRole, imei);
+    if (!m_refused->currentItem())
+        m_refused->setCurrentItem(it);
+    m_refusedBox->show();
+}
+
+void DevicesPane::removeRefused(const QString &imei) {
+    for (int i = m_refused->count() - 1; i >= 0; --i)
+        if (m_refused->item(i)->data(Qt::UserRole).toString() == imei)
+            delete m_refused->takeItem(i);
+    m_refusedBox->setVisible(m_refused->count() > 0);
 }
 
 qint64 DevicesPane::currentDeviceId() const {

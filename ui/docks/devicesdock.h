@@ -9,6 +9,8 @@
 class QComboBox;
 class QDateTimeEdit;
 class QLabel;
+class QListWidget;
+class QGroupBox;
 class QPushButton;
 class QTreeView;
 
@@ -25,6 +27,10 @@ public:
     void historyRange(QDateTime *from, QDateTime *to) const;
     void setHistoryInfo(const QString &text);
     void setHistoryRangeIndex(int index);   // 0 today, 1 last 24 h, 2 custom
+    // A device the server refused (allowlist mode): listed until accepted or dismissed.
+    void addRefused(const QString &imei, const QString &peer, const QString &reason);
+    void removeRefused(const QString &imei);
+    QListWidget *refusedList() const { return m_refused; }
 
 signals:
     void showHistory(qint64 deviceId, const QDateTime &from, const QDateTime &to);
@@ -33,6 +39,7 @@ signals:
     void centerRequested(qint64 deviceId);
     void editRequested(qint64 deviceId);
     void blockRequested(qint64 deviceId, bool block);
+    void acceptRequested(const QString &imei);
 
 private:
     DeviceListModel *m_model;
@@ -40,6 +47,8 @@ private:
     QComboBox *m_range;
     QDateTimeEdit *m_from, *m_to;
     QLabel *m_historyInfo;
+    QGroupBox *m_refusedBox;
+    QListWidget *m_refused;
 };
 
 } // namespace td::ui

@@ -143,6 +143,18 @@ void MainWindow::connectService() {
     connect(m_service, &TrackerService::alarmRaised, this, [this](const AlarmInfo &a) {
         statusBar()->showMessage(tr("ALARM %1 from %2").arg(a.alarm, a.name.isEmpty() ? a.imei : a.name), 30000);
     });
+    connect(m_service, &TrackerService::deviceRefused, m_devicesPane, &DevicesPane::addRefused);
+    connect(m_devicesPane, &DevicesPane::acceptRequested, this, [this](const QString &imei) {
+        store::Device d;
+        d.imei = imei;
+        const QString err = m_service->addDevice(d);
+        if (!err.isEmpty()) {
+            QMessageBox::warning(this, tr("Device"), err);
+            return;
+        }
+        m_devicesPane->removeRefused(imei);
+        statusBar()->showMessage(tr("%1 accepted: its next connection is served.").arg(imei), 8000);
+    });
     connect(m_service, &TrackerService::storeError, this, [this](const QString &e) {
         statusBar()->showMessage(tr("Database problem: %1").arg(e), 60000);
     });

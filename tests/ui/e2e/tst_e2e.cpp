@@ -20,6 +20,7 @@
 #include <QComboBox>
 #include <QDateTimeEdit>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QNetworkProxy>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -36,6 +37,7 @@ class TestE2E : public QObject {
     Q_OBJECT
 private slots:
     void simulatedTrackersShowUpEverywhere();
+    void refusedDeviceCanBeAccepted();
 };
 
 void TestE2E::simulatedTrackersShowUpEverywhere() {
@@ -190,6 +192,51 @@ void TestE2E::simulatedTrackersShowUpEverywhere() {
         QTest::qWait(1500);
         QVERIFY(w.grab().save(qEnvironmentVariable("TD_SCREENSHOT")));
     }
+    service.stop();
+}
+
+// Allowlist mode: an unknown tracker is refused (nothing stored) and listed in the
+// devices dock; accepting it there lets its next connection in, and its fixes arrive.
+void TestE2E::refusedDeviceCanBeAccepted() {
+    test::TileServer tiles(QColor(0xf2, 0xef, 0xe9));
+    QVERIFY(tiles.listen());
+    QNetworkProxy::setApplicationProxy(tiles.proxy());
+    QTemporaryDir dir;
+    AppSettings settings(dir.path() + QStringLiteral("/settings.ini"));
+    settings.setTileSource({tiles.tileTemplate(), dir.path() + QStringLiteral("/tiles")});
+    ServiceConfig config;
+    config.dataDir = dir.path() + QStringLiteral("/data");
+    config.server.listeners = {server::ListenSpec{QHostAddress::LocalHost, 0, {}}};
+    config.server.acceptUnknownDevices = false;
+    TrackerService service;
+    QString error;
+    QVERIFY2(service.start(config, &error), qPrintable(error));
+    ui::MainWindow w(settings, {}, &service);
+    w.show();
+
+    sim::SimOptions so;
+    so.port = service.listening().value(0).second;
+    so.realTime = true;
+    so.ackTimeoutMs = 1000;
+    so.reconnectDelayMs = 200;
+    so.drainTimeoutMs = 30000;
+    sim::Simulator simulator(so);
+    auto block = std::make_shared<const sim::Route>(sim::Route::block(48.8530, 2.3499, 300, 200, 15));
+    simulator.addDevice({QStringLiteral("359710040000017"), QStringLiteral("dog"), sim::SimProtocol::Gt06, block, 5.0, 5, 0, 0, 90});
+    QSignalSpy done(&simulator, &sim::Simulator::finished);
+    simulator.start();
+
+    QListWidget *refused = w.devicesPane()->refusedList();
+    QTRY_VERIFY_WITH_TIMEOUT(refused->count() == 1, 10000);
+    QVERIFY(refused->item(0)->text().contains(QLatin1String("359710040000017")));
+    QCOMPARE(w.deviceModel()->rowCount(), 0);             // nothing of it stored
+    QCOMPARE(service.store().devices().size(), 0);
+    emit w.devicesPane()->acceptRequested(QStringLiteral("359710040000017"));
+    QTRY_COMPARE_WITH_TIMEOUT(refused->count(), 0, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(!done.isEmpty(), 40000);
+    QCOMPARE(simulator.stats().fixesAcked, qint64(5));
+    QTRY_COMPARE_WITH_TIMEOUT(w.deviceModel()->rowCount(), 1, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(w.markerModel()->count(), 1, 5000);
     service.stop();
 }
 
