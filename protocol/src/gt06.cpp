@@ -108,13 +108,15 @@ Dialect detectDialect(const uchar *d, int n, int declaredTotal, bool standardOk,
     return Dialect::Standard;
 }
 
-void addTrailerField(DecodedFrame &f, int offset, int length, const QString &name, const QString &value,
+// Value and warning text are built by the caller only when annotating (or on a problem).
+void addTrailerField(DecodedFrame &f, bool annotate, int offset, int length, const QString &name, const QString &value,
                      const QString &warning = {}) {
-    Field fl = makeField(offset, length, name, value);
-    if (!warning.isEmpty()) {
-        fl.warning = warning;
+    if (!warning.isEmpty())
         f.warnings.append(name + QLatin1String(": ") + warning);
-    }
+    if (!annotate)
+        return;
+    Field fl = makeField(offset, length, name, value);
+    fl.warning = warning;
     f.fields.append(std::move(fl));
 }
 
@@ -176,6 +178,7 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx) {
     const auto *d = reinterpret_cast<const uchar *>(frame.constData());
     const int n = int(frame.size());
     const bool toDevice = ctx.options && ctx.options->direction == Direction::ToDevice;
+    const bool annotate = !ctx.options || ctx.options->annotate;
 
     if (n == 0) {
         f.typeName = QStringLiteral("Empty");
@@ -184,7 +187,7 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx) {
     }
     if (n < 2 || !isHeaderAt(d)) {
         f.typeName = QStringLiteral("Not GT06");
-        addTrailerField(f, 0, n, QStringLiteral("Undecoded"), hexBytes(d, std::min(n, 32)) + (n > 32 ? QStringLiteral(" …") : QString()),
+        addTrailerField(f, annotate, 0, n, QStringLiteral("Undecoded"), hexBytes(d, std::min(n, 32)) + (n > 32 ? QStringLiteral(" …") : QString()),
                         QStringLiteral("not a GT06 frame (must start with 78 78 or 79 79)"));
         f.summary = QStringLiteral("not a GT06 frame");
         return r;
@@ -192,14 +195,16 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx) {
     const bool longHeader = d[0] == 0x79;
     const int lenBytes = longHeader ? 2 : 1;
     const int typeAt = 2 + lenBytes;
-    f.fields.reserve(24);
-    f.fields.append(makeField(0, 2, QStringLiteral("Start"),
-                              longHeader ? QStringLiteral("79 79 (long frame, 2-byte length)")
-                                         : QStringLiteral("78 78 (short frame, 1-byte length)")));
+    if (annotate) {
+        f.fields.reserve(24);
+        f.fields.append(makeField(0, 2, QStringLiteral("Start"),
+                                  longHeader ? QStringLiteral("79 79 (long frame, 2-byte length)")
+                                             : QStringLiteral("78 78 (short frame, 1-byte length)")));
+    }
     if (n < typeAt + 1) {
         f.typeName = QStringLiteral("Truncated");
         if (n > 2)
-            addTrailerField(f, 2, n - 2, QStringLiteral("Truncated"), hexBytes(d + 2, n - 2),
+            addTrailerField(f, annotate, 2, n - 2, QStringLiteral("Truncated"), hexBytes(d + 2, n - 2),
                             QStringLiteral("frame ends before the protocol number"));
         else
             f.warnings.append(QStringLiteral("frame ends before the length field"));
@@ -252,7 +257,11 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx) {
     }
 
     // ---- length field ----
-    {
+    if (!annotate) {
+        if (!topin && r.lengthBad)
+            f.warnings.append(QLatin1String("Length: ")
+                              + QStringLiteral("length mismatch: says %1 bytes in all, the frame has %2").arg(declaredTotal).arg(end));
+    } else {
         Field lf = makeField(2, lenBytes, QStringLiteral("Length"));
         if (topin) {
             if (type == 0x69 || type == 0x17)
@@ -283,7 +292,8 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx) {
     if (!toDevice && !topin && type == 0x17 && declared == 0x28)
         typeName = "GPS+LBS+RFID";   // the same number is used by the RFID variant
     f.typeName = typeName ? QString::fromLatin1(typeName) : QStringLiteral("Unknown");
-    f.fields.append(makeField(typeAt, 1, QStringLiteral("Protocol number"), hexByte(type) + QLatin1String(" (") + f.typeName + QLatin1Char(')')));
+    if (annotate)
+        f.fields.append(makeField(typeAt, 1, QStringLiteral("Protocol number"), hexByte(type) + QLatin1String(" (") + f.typeName + QLatin1Char(')')));
 
     Cursor c;
     c.d = d;
@@ -296,6 +306,7 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx) {
     c.type = type;
     c.lengthField = declared;
     c.localTime = def ? def->localTime : false;
+    c.annotate = annotate;
     if (toDevice) {
         f.message.kind = MessageKind::Downlink;
         if (topin)
@@ -312,7 +323,7 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx) {
     } else {
         f.message.kind = MessageKind::Unknown;
         if (c.remaining() > 0)
-            c.add(c.remaining(), QStringLiteral("Content (unknown type)"), hexBytes(d + c.pos, std::min(c.remaining(), 64)) + (c.remaining() > 64 ? QStringLiteral(" …") : QString()));
+            c.add(c.remaining(), QStringLiteral("Content (unknown type)"), !annotate ? QString() : hexBytes(d + c.pos, std::min(c.remaining(), 64)) + (c.remaining() > 64 ? QStringLiteral(" …") : QString()));
     }
     if (c.pos < c.end)
         c.rest();
@@ -321,9 +332,9 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx) {
     if (serialAt >= 0 && serialAt < n) {
         if (serialAt + 2 <= n) {
             f.serial = be16(d + serialAt);
-            addTrailerField(f, serialAt, 2, QStringLiteral("Serial number"), QString::number(f.serial));
+            addTrailerField(f, annotate, serialAt, 2, QStringLiteral("Serial number"), annotate ? QString::number(f.serial) : QString());
         } else {
-            addTrailerField(f, serialAt, n - serialAt, QStringLiteral("Serial number"), QStringLiteral("(truncated)"),
+            addTrailerField(f, annotate, serialAt, n - serialAt, QStringLiteral("Serial number"), QStringLiteral("(truncated)"),
                             QStringLiteral("frame ends inside the serial number"));
         }
     }
@@ -332,31 +343,32 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx) {
             const quint16 stored = be16(d + crcAt);
             const quint16 computed = crcOf(d + 2, crcAt - 2);
             if (stored == computed) {
-                addTrailerField(f, crcAt, 2, QStringLiteral("CRC"), hexWord(stored) + QLatin1String(" (valid CRC-ITU)"));
+                addTrailerField(f, annotate, crcAt, 2, QStringLiteral("CRC"),
+                                annotate ? hexWord(stored) + QLatin1String(" (valid CRC-ITU)") : QString());
             } else {
                 r.crcBad = true;
-                addTrailerField(f, crcAt, 2, QStringLiteral("CRC"), hexWord(stored),
+                addTrailerField(f, annotate, crcAt, 2, QStringLiteral("CRC"), hexWord(stored),
                                 QStringLiteral("bad CRC: computed %1 over bytes 2..%2").arg(hexWord(computed)).arg(crcAt - 1));
             }
         } else {
             r.crcBad = true;
-            addTrailerField(f, crcAt, n - crcAt, QStringLiteral("CRC"), QStringLiteral("(truncated)"),
+            addTrailerField(f, annotate, crcAt, n - crcAt, QStringLiteral("CRC"), QStringLiteral("(truncated)"),
                             QStringLiteral("frame ends inside the CRC"));
         }
     }
     if (stopAt >= 0 && stopAt < n) {
         const int len = std::min(2, n - stopAt);
         if (len == 2 && d[stopAt] == 0x0D && d[stopAt + 1] == 0x0A)
-            addTrailerField(f, stopAt, 2, QStringLiteral("Stop"), QStringLiteral("0D 0A"));
+            addTrailerField(f, annotate, stopAt, 2, QStringLiteral("Stop"), QStringLiteral("0D 0A"));
         else
-            addTrailerField(f, stopAt, len, QStringLiteral("Stop"), hexBytes(d + stopAt, len),
+            addTrailerField(f, annotate, stopAt, len, QStringLiteral("Stop"), hexBytes(d + stopAt, len),
                             len < 2 ? QStringLiteral("frame truncated: stop bytes missing")
                                     : QStringLiteral("expected 0D 0A"));
-    } else if (stopAt < 0 && !hasStopAtEnd && !f.fields.isEmpty() && f.fields.last().end() == n) {
+    } else if (stopAt < 0 && !hasStopAtEnd && (annotate ? !f.fields.isEmpty() && f.fields.last().end() == n : c.pos == n)) {
         f.warnings.append(QStringLiteral("frame does not end with 0D 0A"));
     }
     if (trailingAt >= 0 && trailingAt < n)
-        addTrailerField(f, trailingAt, n - trailingAt, QStringLiteral("Trailing bytes"),
+        addTrailerField(f, annotate, trailingAt, n - trailingAt, QStringLiteral("Trailing bytes"),
                         QString::number(n - trailingAt) + QLatin1String(" bytes after the frame end"),
                         QStringLiteral("bytes after the end the length field gives (another frame?)"));
 
@@ -565,8 +577,8 @@ QList<StreamEvent> Gt06Session::feed(const QByteArray &bytes) {
         }
         pos += dec.len;
         resetScan();
-        if (r.dialect == Dialect::Topin)
-            m_topin = true;
+        if (r.dialect == Dialect::Topin && r.frame.message.kind == MessageKind::Login)
+            m_topin = true;   // a Topin login decides the connection; single odd frames do not
         if (r.frame.message.kind == MessageKind::Login && r.frame.message.timeZoneMinutes)
             m_loginTz = r.frame.message.timeZoneMinutes;
         StreamEvent e;

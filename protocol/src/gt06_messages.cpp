@@ -21,9 +21,20 @@ namespace detail {
 // ---------------------------------------------------------------------------------
 
 Field &Cursor::add(int len, QString name, QString value) {
-    f->fields.append(makeField(pos, len, std::move(name), std::move(value)));
     pos += len;
+    if (!annotate) {
+        scratch.name = std::move(name);
+        scratch.warning.clear();
+        scratch.children.clear();
+        return scratch;
+    }
+    f->fields.append(makeField(pos - len, len, std::move(name), std::move(value)));
     return f->fields.last();
+}
+
+void Cursor::append(Field &&field) {
+    if (annotate)
+        f->fields.append(std::move(field));
 }
 
 void Cursor::warn(Field &field, const QString &warning) {
@@ -35,6 +46,10 @@ void Cursor::rest(const QString &name) {
     const int n = remaining();
     if (n <= 0)
         return;
+    if (!annotate) {
+        pos += n;
+        return;
+    }
     QString v = hexBytes(d + pos, std::min(n, 48));
     if (n > 48)
         v += QStringLiteral(" …");
@@ -48,7 +63,7 @@ void Cursor::tooShort(const QString &what) {
     const QString w = QLatin1String("content too short for ") + what + QLatin1String(" (") + QString::number(n)
                       + QLatin1String(" bytes left)");
     if (n > 0) {
-        Field &fl = add(n, QStringLiteral("Undecoded"), hexBytes(d + pos, std::min(n, 48)));
+        Field &fl = add(n, QStringLiteral("Undecoded"), annotate ? hexBytes(d + pos, std::min(n, 48)) : QString());
         warn(fl, w);
     } else {
         f->warnings.append(w);
@@ -300,17 +315,21 @@ Field dateField(Cursor &c, int at, const QString &name, bool bcd, QDateTime *out
     if (ok) {
         utc = QDateTime(date, QTime(v[3], v[4], v[5]), QTimeZone::UTC);
         const std::optional<int> tz = applyTz ? timeZoneFor(c) : std::nullopt;
-        if (tz && *tz != 0) {
+        if (tz && *tz != 0)
             utc = utc.addSecs(-qint64(*tz) * 60);
+        if (!c.annotate) {
+            // fast path: no value text
+        } else if (tz && *tz != 0) {
             fl.value = fmtDateTime(2000 + v[0], v[1], v[2], v[3], v[4], v[5]) + QLatin1String(" device time (")
                        + fmtOffset(*tz) + QLatin1String(") = ") + fmtDateTime(utc) + QLatin1String(" UTC");
         } else {
             fl.value = fmtDateTime(2000 + v[0], v[1], v[2], v[3], v[4], v[5]) + QLatin1String(" UTC");
         }
-        if (bcd)
+        if (bcd && c.annotate)
             fl.value += QLatin1String(" (BCD)");
     } else {
-        fl.value = hexBytes(c.d + at, 6);
+        if (c.annotate)
+            fl.value = hexBytes(c.d + at, 6);
         fl.warning = bcd && !bcdOk ? QStringLiteral("out-of-range date: not BCD")
                                    : QStringLiteral("out-of-range date/time");
         c.f->warnings.append(name + QLatin1String(": ") + fl.warning);
@@ -332,10 +351,12 @@ void gpsBody(Cursor &c, int at, Field &parent, Position &p, bool hasInfo = true,
     int o = at;
     if (hasInfo) {
         const int info = c.d[o];
-        Field fi = makeField(o, 1, QStringLiteral("GPS info"), hexByte(info));
-        fi.add(makeField(o, 1, QStringLiteral("GPS data length"), QString::number(info >> 4)));
-        fi.add(makeField(o, 1, QStringLiteral("Satellites"), QString::number(info & 15)));
-        parent.add(std::move(fi));
+        if (c.annotate) {
+            Field fi = makeField(o, 1, QStringLiteral("GPS info"), hexByte(info));
+            fi.add(makeField(o, 1, QStringLiteral("GPS data length"), QString::number(info >> 4)));
+            fi.add(makeField(o, 1, QStringLiteral("Satellites"), QString::number(info & 15)));
+            parent.add(std::move(fi));
+        }
         p.satellites = info & 15;
         ++o;
     }
@@ -360,6 +381,15 @@ void gpsBody(Cursor &c, int at, Field &parent, Position &p, bool hasInfo = true,
     p.hasCoordinates = true;
     p.source = PositionSource::Gps;
 
+    if (!c.annotate) {
+        if (rawLat > 162000000u)
+            c.f->warnings.append(QStringLiteral("Latitude: latitude out of range"));
+        if (rawLon > 324000000u)
+            c.f->warnings.append(QStringLiteral("Longitude: longitude out of range"));
+        if (cw & (1 << 14))
+            status(c).acc = (cw & (1 << 15)) != 0;
+        return;
+    }
     Field lat = makeField(latAt, 4, QStringLiteral("Latitude"), coordinateText(rawLat / 1800000.0, !north, true));
     if (rawLat > 162000000u) {
         lat.warning = QStringLiteral("latitude out of range");
@@ -398,13 +428,17 @@ bool gpsBlock(Cursor &c, Position &p, const QString &name = QStringLiteral("GPS"
         return false;
     }
     Field g = makeField(c.pos, 18, name);
-    g.children.reserve(6);
+    if (c.annotate)
+        g.children.reserve(6);
     bool ok = false;
-    g.add(dateField(c, c.pos, QStringLiteral("Date/time"), false, &p.time, &ok));
+    Field date = dateField(c, c.pos, QStringLiteral("Date/time"), false, &p.time, &ok);
     p.timeValid = ok;
     gpsBody(c, c.pos + 6, g, p);
-    g.value = p.valid ? QStringLiteral("valid fix") : QStringLiteral("no valid fix");
-    c.f->fields.append(std::move(g));
+    if (c.annotate) {
+        g.children.prepend(std::move(date));
+        g.value = p.valid ? QStringLiteral("valid fix") : QStringLiteral("no valid fix");
+        c.append(std::move(g));
+    }
     c.pos += 18;
     return true;
 }
@@ -429,22 +463,24 @@ bool lbsBlock(Cursor &c, Position &p, CellForm form, bool mnc2Forced = false, co
     int o = c.pos;
     CellTower cell;
     cell.mcc = mccRaw & 0x7FFF;
-    Field g = makeField(o, size, name);
-    g.children.reserve(4);
-    g.add(makeField(o, 2, QStringLiteral("MCC"),
-                    QString::number(cell.mcc) + ((mccRaw & 0x8000) ? QLatin1String(" (bit 15: 2-byte MNC)") : QLatin1String(""))));
-    o += 2;
-    cell.mnc = mnc2 ? c.u16(o) : c.d[o];
-    g.add(makeField(o, mnc2 ? 2 : 1, QStringLiteral("MNC"), QString::number(cell.mnc)));
-    o += mnc2 ? 2 : 1;
-    cell.lac = qint64(c.uN(o, lacLen));
-    g.add(makeField(o, lacLen, QStringLiteral("LAC"), QString::number(cell.lac)));
-    o += lacLen;
-    cell.cellId = qint64(c.uN(o, ciLen) & 0x7FFFFFFFFFFFFFFFull);
-    g.add(makeField(o, ciLen, QStringLiteral("Cell ID"), QString::number(cell.cellId)));
-    g.value = QLatin1String("MCC ") + num(cell.mcc) + QLatin1String(" MNC ") + num(cell.mnc) + QLatin1String(" LAC ")
-              + num(cell.lac) + QLatin1String(" CI ") + num(cell.cellId);
-    c.f->fields.append(std::move(g));
+    cell.mnc = mnc2 ? c.u16(o + 2) : c.d[o + 2];
+    cell.lac = qint64(c.uN(o + 2 + (mnc2 ? 2 : 1), lacLen));
+    cell.cellId = qint64(c.uN(o + 2 + (mnc2 ? 2 : 1) + lacLen, ciLen) & 0x7FFFFFFFFFFFFFFFull);
+    if (c.annotate) {
+        Field g = makeField(o, size, name);
+        g.children.reserve(4);
+        g.add(makeField(o, 2, QStringLiteral("MCC"),
+                        QString::number(cell.mcc) + ((mccRaw & 0x8000) ? QLatin1String(" (bit 15: 2-byte MNC)") : QLatin1String(""))));
+        o += 2;
+        g.add(makeField(o, mnc2 ? 2 : 1, QStringLiteral("MNC"), QString::number(cell.mnc)));
+        o += mnc2 ? 2 : 1;
+        g.add(makeField(o, lacLen, QStringLiteral("LAC"), QString::number(cell.lac)));
+        o += lacLen;
+        g.add(makeField(o, ciLen, QStringLiteral("Cell ID"), QString::number(cell.cellId)));
+        g.value = QLatin1String("MCC ") + num(cell.mcc) + QLatin1String(" MNC ") + num(cell.mnc) + QLatin1String(" LAC ")
+                  + num(cell.lac) + QLatin1String(" CI ") + num(cell.cellId);
+        c.append(std::move(g));
+    }
     c.pos += size;
     if (cell.mcc || cell.lac || cell.cellId)
         p.cells.append(cell);
@@ -468,7 +504,7 @@ void lbsWithLength(Cursor &c, Position &p, CellForm form, int tail) {
             c.add(45, QStringLiteral("LBS (empty)"), QStringLiteral("45 zero bytes of padding"));
         return;
     }
-    c.add(1, QStringLiteral("LBS length"), QString::number(len));
+    c.add(1, QStringLiteral("LBS length"), c.annotate ? QString::number(len) : QString());
     const int before = c.pos;
     if (!lbsBlock(c, p, form))
         return;
@@ -489,15 +525,17 @@ void terminalInfo(Cursor &c, const QString &model) {
     s.relayCut = (ti & 0x80) != 0;
     const int alarm = (ti >> 3) & 7;
     static const char *const kTiAlarm[] = {"normal", "shock", "power cut", "low battery", "SOS", "5 (unknown)", "geofence", "removing"};
-    Field fl = makeField(c.pos, 1, QStringLiteral("Terminal information"), hexByte(ti));
-    fl.children.reserve(6);
-    fl.add(makeField(c.pos, 1, QStringLiteral("Defence (armed)"), (ti & 0x01) ? QStringLiteral("on (bit 0)") : QStringLiteral("off (bit 0)")));
-    fl.add(makeField(c.pos, 1, QStringLiteral("ACC"), (ti & 0x02) ? QStringLiteral("high (bit 1)") : QStringLiteral("low (bit 1)")));
-    fl.add(makeField(c.pos, 1, QStringLiteral("Charging"), (ti & 0x04) ? QStringLiteral("yes (bit 2)") : QStringLiteral("no (bit 2)")));
-    fl.add(makeField(c.pos, 1, QStringLiteral("Alarm"), QString::fromLatin1(kTiAlarm[alarm]) + QLatin1String(" (bits 3-5 = ") + QString::number(alarm) + QLatin1Char(')')));
-    fl.add(makeField(c.pos, 1, QStringLiteral("GPS tracking"), (ti & 0x40) ? QStringLiteral("on (bit 6)") : QStringLiteral("off (bit 6)")));
-    fl.add(makeField(c.pos, 1, QStringLiteral("Oil/electricity"), (ti & 0x80) ? QStringLiteral("cut (bit 7)") : QStringLiteral("connected (bit 7)")));
-    c.f->fields.append(std::move(fl));
+    if (c.annotate) {
+        Field fl = makeField(c.pos, 1, QStringLiteral("Terminal information"), hexByte(ti));
+        fl.children.reserve(6);
+        fl.add(makeField(c.pos, 1, QStringLiteral("Defence (armed)"), (ti & 0x01) ? QStringLiteral("on (bit 0)") : QStringLiteral("off (bit 0)")));
+        fl.add(makeField(c.pos, 1, QStringLiteral("ACC"), (ti & 0x02) ? QStringLiteral("high (bit 1)") : QStringLiteral("low (bit 1)")));
+        fl.add(makeField(c.pos, 1, QStringLiteral("Charging"), (ti & 0x04) ? QStringLiteral("yes (bit 2)") : QStringLiteral("no (bit 2)")));
+        fl.add(makeField(c.pos, 1, QStringLiteral("Alarm"), QString::fromLatin1(kTiAlarm[alarm]) + QLatin1String(" (bits 3-5 = ") + QString::number(alarm) + QLatin1Char(')')));
+        fl.add(makeField(c.pos, 1, QStringLiteral("GPS tracking"), (ti & 0x40) ? QStringLiteral("on (bit 6)") : QStringLiteral("off (bit 6)")));
+        fl.add(makeField(c.pos, 1, QStringLiteral("Oil/electricity"), (ti & 0x80) ? QStringLiteral("cut (bit 7)") : QStringLiteral("connected (bit 7)")));
+        c.append(std::move(fl));
+    }
     ++c.pos;
     switch (alarm) {
     case 1: addAlarm(c.msg(), QStringLiteral("vibration")); break;
@@ -517,12 +555,14 @@ void voltageLevel(Cursor &c) {
     QString text;
     if (v <= 6) {
         s.batteryPercent = v * 100 / 6;
-        text = QString::number(v) + QLatin1String(" = ") + QLatin1String(kLevels[v]) + QLatin1String(" (")
+        if (c.annotate)
+            text = QString::number(v) + QLatin1String(" = ") + QLatin1String(kLevels[v]) + QLatin1String(" (")
                + QString::number(v * 100 / 6) + QLatin1String(" %)");
     } else if (v <= 100) {
         s.batteryPercent = v;
-        text = QString::number(v) + QLatin1String(" %");
-    } else {
+        if (c.annotate)
+            text = QString::number(v) + QLatin1String(" %");
+    } else if (c.annotate) {
         text = QString::number(v) + QLatin1String(" (unknown scale)");
     }
     c.add(1, QStringLiteral("Voltage level"), text);
@@ -532,7 +572,7 @@ void gsmSignal(Cursor &c) {
     static const char *const kGsm[] = {"no signal", "extremely weak", "very weak", "good", "strong"};
     const int v = c.d[c.pos];
     status(c).gsmSignal = v;
-    c.add(1, QStringLiteral("GSM signal"), v <= 4 ? QString::number(v) + QLatin1String(" = ") + QLatin1String(kGsm[v]) : QString::number(v));
+    c.add(1, QStringLiteral("GSM signal"), !c.annotate ? QString() : v <= 4 ? QString::number(v) + QLatin1String(" = ") + QLatin1String(kGsm[v]) : QString::number(v));
 }
 
 // Alarm byte (+ language byte when present).
@@ -549,6 +589,10 @@ void alarmLanguage(Cursor &c, bool extended) {
         status(c).acc = true;
     else if (code == 0xFF)
         status(c).acc = false;
+    if (!c.annotate) {
+        c.pos += hasLang ? 2 : 1;
+        return;
+    }
     const char *desc = alarmDescription(code & 0xFF);
     QString text = hexByte(code & 0xFF);
     if (desc)
@@ -569,7 +613,7 @@ void alarmLanguage(Cursor &c, bool extended) {
     default: l = hexByte(lang); break;
     }
     fl.add(makeField(c.pos + 1, 1, QStringLiteral("Language"), l));
-    c.f->fields.append(std::move(fl));
+    c.append(std::move(fl));
     c.pos += 2;
 }
 
@@ -590,7 +634,7 @@ void accUploadReupload(Cursor &c) {
     if (c.has(1)) {
         const int acc = c.d[c.pos];
         status(c).acc = acc != 0;
-        c.add(1, QStringLiteral("ACC"), acc ? QStringLiteral("on") : QStringLiteral("off"));
+        c.add(1, QStringLiteral("ACC"), !c.annotate ? QString() : acc ? QStringLiteral("on") : QStringLiteral("off"));
     }
     if (c.has(1)) {
         static const char *const kModes[] = {"interval", "distance", "cornering", "ACC change", "last fix after stopping",
@@ -598,17 +642,17 @@ void accUploadReupload(Cursor &c) {
                                              "power on", "9", "static", "Wi-Fi derived", "LJDW command", "static",
                                              "GPSDUP", "exit tracking"};
         const int m = c.d[c.pos];
-        c.add(1, QStringLiteral("Upload mode"), hexByte(m) + (m < 16 ? QLatin1String(" = ") + QLatin1String(kModes[m]) : QString()));
+        c.add(1, QStringLiteral("Upload mode"), !c.annotate ? QString() : hexByte(m) + (m < 16 ? QLatin1String(" = ") + QLatin1String(kModes[m]) : QString()));
     }
     if (c.has(1)) {
         const int r = c.d[c.pos];
-        c.add(1, QStringLiteral("Re-upload"), r == 0 ? QStringLiteral("0 = real time") : QString::number(r) + QLatin1String(" = buffered/history"));
+        c.add(1, QStringLiteral("Re-upload"), !c.annotate ? QString() : r == 0 ? QStringLiteral("0 = real time") : QString::number(r) + QLatin1String(" = buffered/history"));
     }
 }
 
 void mileage(Cursor &c) {
     const quint32 m = c.u32(c.pos);
-    c.add(4, QStringLiteral("Mileage"), QString::number(m) + QLatin1String(" m"));
+    c.add(4, QStringLiteral("Mileage"), !c.annotate ? QString() : QString::number(m) + QLatin1String(" m"));
 }
 
 void appendPosition(Cursor &c, Position &&p) { c.msg().positions.append(std::move(p)); }
@@ -670,7 +714,7 @@ void decLogin(Cursor &c) {
         tz.add(makeField(c.pos, 2, QStringLiteral("Offset"), QString::number(w >> 4) + QLatin1String(" (HHMM) = ") + fmtOffset(minutes)));
         tz.add(makeField(c.pos + 1, 1, QStringLiteral("Hemisphere"), (w & 0x08) ? QStringLiteral("west (bit 3 = 1)") : QStringLiteral("east (bit 3 = 0)")));
         tz.add(makeField(c.pos + 1, 1, QStringLiteral("Language"), QString::number(w & 0x03) + QLatin1String(" (bits 0-1)")));
-        c.f->fields.append(std::move(tz));
+        c.append(std::move(tz));
         c.pos += 2;
     }
 }
@@ -767,7 +811,7 @@ bool ntPrefix(Cursor &c) {
     imeiField(c);
     bool ok = false;
     QDateTime t;
-    c.f->fields.append(dateField(c, c.pos, QStringLiteral("Device time"), false, &t, &ok));
+    c.append(dateField(c, c.pos, QStringLiteral("Device time"), false, &t, &ok));
     c.pos += 6;
     return true;
 }
@@ -877,19 +921,19 @@ void decMultiCell(Cursor &c, bool g4, bool wifi) {
         return;
     }
     bool ok = false;
-    c.f->fields.append(dateField(c, c.pos, QStringLiteral("Date/time"), false, &p.time, &ok));
+    c.append(dateField(c, c.pos, QStringLiteral("Date/time"), false, &p.time, &ok));
     p.timeValid = ok;
     c.pos += 6;
     const quint16 mccRaw = c.u16(c.pos);
     const bool mnc2 = mccRaw & 0x8000;
     const int mcc = mccRaw & 0x7FFF;
-    c.add(2, QStringLiteral("MCC"), QString::number(mcc));
+    c.add(2, QStringLiteral("MCC"), c.annotate ? QString::number(mcc) : QString());
     if (!c.has(mnc2 ? 2 : 1)) {
         c.tooShort(QStringLiteral("MNC"));
         return;
     }
     const int mnc = mnc2 ? c.u16(c.pos) : c.d[c.pos];
-    c.add(mnc2 ? 2 : 1, QStringLiteral("MNC"), QString::number(mnc));
+    c.add(mnc2 ? 2 : 1, QStringLiteral("MNC"), c.annotate ? QString::number(mnc) : QString());
     const int lacLen = g4 ? 4 : 2, ciLen = g4 ? 8 : 3;
     const int cellSize = lacLen + ciLen + 1;
     for (int i = 0; i < 7 && c.remaining() >= cellSize; ++i) {
@@ -899,14 +943,16 @@ void decMultiCell(Cursor &c, bool g4, bool wifi) {
         cell.lac = qint64(c.uN(c.pos, lacLen));
         cell.cellId = qint64(c.uN(c.pos + lacLen, ciLen) & 0x7FFFFFFFFFFFFFFFull);
         cell.signal = c.d[c.pos + lacLen + ciLen];
-        Field g = makeField(c.pos, cellSize, QLatin1String("Cell ") + num(i + 1));
-        g.children.reserve(3);
-        g.add(makeField(c.pos, lacLen, QStringLiteral("LAC"), QString::number(cell.lac)));
-        g.add(makeField(c.pos + lacLen, ciLen, QStringLiteral("Cell ID"), QString::number(cell.cellId)));
-        g.add(makeField(c.pos + lacLen + ciLen, 1, QStringLiteral("RSSI"), QString::number(cell.signal)));
         const bool empty = cell.lac == 0 && cell.cellId == 0;
-        g.value = empty ? QStringLiteral("(empty)") : QLatin1String("LAC ") + num(cell.lac) + QLatin1String(" CI ") + num(cell.cellId) + QLatin1String(" RSSI ") + num(cell.signal);
-        c.f->fields.append(std::move(g));
+        if (c.annotate) {
+            Field g = makeField(c.pos, cellSize, QLatin1String("Cell ") + num(i + 1));
+            g.children.reserve(3);
+            g.add(makeField(c.pos, lacLen, QStringLiteral("LAC"), QString::number(cell.lac)));
+            g.add(makeField(c.pos + lacLen, ciLen, QStringLiteral("Cell ID"), QString::number(cell.cellId)));
+            g.add(makeField(c.pos + lacLen + ciLen, 1, QStringLiteral("RSSI"), QString::number(cell.signal)));
+            g.value = empty ? QStringLiteral("(empty)") : QLatin1String("LAC ") + num(cell.lac) + QLatin1String(" CI ") + num(cell.cellId) + QLatin1String(" RSSI ") + num(cell.signal);
+            c.append(std::move(g));
+        }
         c.pos += cellSize;
         if (!empty)
             p.cells.append(cell);
@@ -921,10 +967,12 @@ void decMultiCell(Cursor &c, bool g4, bool wifi) {
             const uchar *m = c.d + c.pos;
             ap.bssid = hexBytes(m, 6).replace(QLatin1Char(' '), QLatin1Char(':')).toLower();
             ap.rssi = -int(m[6]);
-            Field g = makeField(c.pos, 7, QLatin1String("Wi-Fi ") + num(i + 1), ap.bssid + QLatin1String(" ") + QString::number(ap.rssi) + QLatin1String(" dBm"));
-            g.add(makeField(c.pos, 6, QStringLiteral("BSSID"), ap.bssid));
-            g.add(makeField(c.pos + 6, 1, QStringLiteral("RSSI"), QString::number(ap.rssi) + QLatin1String(" dBm")));
-            c.f->fields.append(std::move(g));
+            if (c.annotate) {
+                Field g = makeField(c.pos, 7, QLatin1String("Wi-Fi ") + num(i + 1), ap.bssid + QLatin1String(" ") + QString::number(ap.rssi) + QLatin1String(" dBm"));
+                g.add(makeField(c.pos, 6, QStringLiteral("BSSID"), ap.bssid));
+                g.add(makeField(c.pos + 6, 1, QStringLiteral("RSSI"), QString::number(ap.rssi) + QLatin1String(" dBm")));
+                c.append(std::move(g));
+            }
             c.pos += 7;
             p.wifi.append(ap);
         }
@@ -1116,7 +1164,7 @@ void decInfo94(Cursor &c) {
         fl.add(makeField(c.pos, 1, QStringLiteral("Door"), (v & 1) ? QStringLiteral("open (bit 0)") : QStringLiteral("closed (bit 0)")));
         fl.add(makeField(c.pos, 1, QStringLiteral("Trigger"), QString::number((v >> 1) & 1) + QLatin1String(" (bit 1)")));
         fl.add(makeField(c.pos, 1, QStringLiteral("I/O"), QString::number((v >> 2) & 1) + QLatin1String(" (bit 2)")));
-        c.f->fields.append(std::move(fl));
+        c.append(std::move(fl));
         c.pos += 1;
         break;
     }
@@ -1272,7 +1320,7 @@ void decAlarm95(Cursor &c) {
         cf.add(makeField(at + 15, 1, QStringLiteral("GPS fix"), p.valid ? QStringLiteral("valid (bit 12 = 1)") : QStringLiteral("not valid (bit 12 = 0)")));
         g.add(std::move(cf));
         g.add(makeField(at + 17, 2, QStringLiteral("Speed"), QString::number(speed) + QLatin1String(" km/h")));
-        c.f->fields.append(std::move(g));
+        c.append(std::move(g));
         c.pos += 19;
         const int power = c.u16(c.pos);
         c.add(2, QStringLiteral("Power"), fmtFixed(power / 100.0, 2) + QLatin1String(" V"));
@@ -1288,7 +1336,7 @@ void decAlarm95(Cursor &c) {
     if (c.remaining() <= 9) {   // short form: date + event [+ data]
         Position p;
         bool ok = false;
-        c.f->fields.append(dateField(c, c.pos, QStringLiteral("Date/time"), false, &p.time, &ok));
+        c.append(dateField(c, c.pos, QStringLiteral("Date/time"), false, &p.time, &ok));
         c.pos += 6;
         event95(c, true);
         return;
@@ -1316,7 +1364,7 @@ void decAlarm95(Cursor &c) {
     cf.add(makeField(at + 8, 2, QStringLiteral("Course"), QString::number(cw & 0x3FF) + QChar(0xB0)));
     cf.add(makeField(at + 8, 1, QStringLiteral("GPS fix"), p.valid ? QStringLiteral("valid (bit 12 = 1)") : QStringLiteral("not valid (bit 12 = 0)")));
     g.add(std::move(cf));
-    c.f->fields.append(std::move(g));
+    c.append(std::move(g));
     c.pos += 16;
     event95(c, false);
     fileList(c);
@@ -1375,7 +1423,7 @@ void decGps24(Cursor &c) {
         Position p = lbsPosition();
         bool ok = false;
         if (c.has(6)) {
-            c.f->fields.append(dateField(c, c.pos, QStringLiteral("Date/time"), false, &p.time, &ok));
+            c.append(dateField(c, c.pos, QStringLiteral("Date/time"), false, &p.time, &ok));
             c.pos += 6;
         }
         c.rest(QStringLiteral("LBS data (Wanway S20)"));
@@ -1437,7 +1485,7 @@ void decGpsLong32(Cursor &c) {
     }
     Position p;
     bool ok = false;
-    c.f->fields.append(dateField(c, c.pos, QStringLiteral("Date/time"), false, &p.time, &ok));
+    c.append(dateField(c, c.pos, QStringLiteral("Date/time"), false, &p.time, &ok));
     p.timeValid = ok;
     c.pos += 6;
     const int gl = c.d[c.pos];
@@ -1446,7 +1494,7 @@ void decGpsLong32(Cursor &c) {
         Field g = makeField(c.pos, gl, QStringLiteral("GPS"));
         gpsBody(c, c.pos, g, p);
         g.value = p.valid ? QStringLiteral("valid fix") : QStringLiteral("no valid fix");
-        c.f->fields.append(std::move(g));
+        c.append(std::move(g));
         c.pos += gl;
         appendPosition(c, std::move(p));
     } else {
@@ -1462,7 +1510,7 @@ void decDateAscii(Cursor &c) {
     }
     QDateTime t;
     bool ok = false;
-    c.f->fields.append(dateField(c, c.pos, QStringLiteral("Date/time"), false, &t, &ok));
+    c.append(dateField(c, c.pos, QStringLiteral("Date/time"), false, &t, &ok));
     c.pos += 6;
     if (c.has(1))
         c.add(1, QStringLiteral("ACC"), QString::number(c.d[c.pos]));
@@ -1541,7 +1589,7 @@ void decModular70(Cursor &c) {
             g.value = hexBytes(c.d + v, std::min(len, 24));
             g.add(makeField(v, len, QStringLiteral("Value"), g.value));
         }
-        c.f->fields.append(std::move(g));
+        c.append(std::move(g));
         c.pos += 4 + len;
     }
 }
@@ -1566,7 +1614,7 @@ void decTlvF1(Cursor &c) {
             g.value = hexBytes(c.d + c.pos + 3, std::min(len, 24));
             g.add(makeField(c.pos + 3, len, QStringLiteral("Value"), g.value));
         }
-        c.f->fields.append(std::move(g));
+        c.append(std::move(g));
         c.pos += 3 + len;
     }
 }
@@ -1583,7 +1631,7 @@ void decWifiF3(Cursor &c) {
     bool bcd = true;
     for (int i = 0; i < 6; ++i)
         bcd = bcd && (c.d[c.pos + i] >> 4) <= 9 && (c.d[c.pos + i] & 15) <= 9;
-    c.f->fields.append(dateField(c, c.pos, QStringLiteral("Date/time"), bcd, &p.time, &ok));
+    c.append(dateField(c, c.pos, QStringLiteral("Date/time"), bcd, &p.time, &ok));
     p.timeValid = ok;
     c.pos += 6;
     const int count = c.d[c.pos];
@@ -1594,7 +1642,7 @@ void decWifiF3(Cursor &c) {
         Field g = makeField(c.pos, 8, QLatin1String("Wi-Fi ") + num(i + 1), ap.bssid);
         g.add(makeField(c.pos, 2, QStringLiteral("Unknown"), hexWord(c.u16(c.pos))));
         g.add(makeField(c.pos + 2, 6, QStringLiteral("BSSID"), ap.bssid));
-        c.f->fields.append(std::move(g));
+        c.append(std::move(g));
         c.pos += 8;
         p.wifi.append(ap);
     }
@@ -1670,7 +1718,7 @@ void decTopinWifi(Cursor &c) {
     }
     Position p = lbsPosition();
     bool ok = false;
-    c.f->fields.append(dateField(c, c.pos, QStringLiteral("Date/time"), true, &p.time, &ok));
+    c.append(dateField(c, c.pos, QStringLiteral("Date/time"), true, &p.time, &ok));
     p.timeValid = ok;
     c.pos += 6;
     for (int i = 0; i < count; ++i) {
@@ -1682,10 +1730,12 @@ void decTopinWifi(Cursor &c) {
         const uchar *m = c.d + c.pos;
         ap.bssid = hexBytes(m, 6).replace(QLatin1Char(' '), QLatin1Char(':')).toLower();
         ap.rssi = -int(m[6]);
-        Field g = makeField(c.pos, 7, QLatin1String("Wi-Fi ") + num(i + 1), ap.bssid + QLatin1Char(' ') + QString::number(ap.rssi) + QLatin1String(" dBm"));
-        g.add(makeField(c.pos, 6, QStringLiteral("BSSID"), ap.bssid));
-        g.add(makeField(c.pos + 6, 1, QStringLiteral("RSSI"), QString::number(ap.rssi) + QLatin1String(" dBm")));
-        c.f->fields.append(std::move(g));
+        if (c.annotate) {
+            Field g = makeField(c.pos, 7, QLatin1String("Wi-Fi ") + num(i + 1), ap.bssid + QLatin1Char(' ') + QString::number(ap.rssi) + QLatin1String(" dBm"));
+            g.add(makeField(c.pos, 6, QStringLiteral("BSSID"), ap.bssid));
+            g.add(makeField(c.pos + 6, 1, QStringLiteral("RSSI"), QString::number(ap.rssi) + QLatin1String(" dBm")));
+            c.append(std::move(g));
+        }
         c.pos += 7;
         p.wifi.append(ap);
     }
@@ -1716,7 +1766,7 @@ void decTopinWifi(Cursor &c) {
         g.add(makeField(c.pos, 2, QStringLiteral("LAC"), QString::number(cell.lac)));
         g.add(makeField(c.pos + 2, 2, QStringLiteral("Cell ID"), QString::number(cell.cellId)));
         g.add(makeField(c.pos + 4, 1, QStringLiteral("RSSI"), QString::number(cell.signal)));
-        c.f->fields.append(std::move(g));
+        c.append(std::move(g));
         c.pos += 5;
         p.cells.append(cell);
     }
@@ -1903,7 +1953,8 @@ void decodeStandardDownlink(Cursor &c) {
         const MessageDef *m = standardMessage(c.type);
         c.f->typeName = QLatin1String("Acknowledgement of ") + hexByte(c.type)
                         + (m ? QLatin1String(" (") + QLatin1String(m->name) + QLatin1Char(')') : QString());
-        c.f->fields[2].value = hexByte(c.type) + QLatin1String(" (") + c.f->typeName + QLatin1Char(')');
+        if (c.annotate)   // the "Protocol number" field shows the new name too
+            c.f->fields[2].value = hexByte(c.type) + QLatin1String(" (") + c.f->typeName + QLatin1Char(')');
         return;
     }
     switch (c.type) {
@@ -1914,7 +1965,7 @@ void decodeStandardDownlink(Cursor &c) {
         if (n >= 6) {
             QDateTime t;
             bool ok = false;
-            c.f->fields.append(dateField(c, c.pos, QStringLiteral("UTC time"), false, &t, &ok, false));
+            c.append(dateField(c, c.pos, QStringLiteral("UTC time"), false, &t, &ok, false));
             c.pos += 6;
         }
         break;
@@ -1947,7 +1998,7 @@ void decodeTopinDownlink(Cursor &c) {
         QDateTime t;
         bool ok = false;
         const bool bcd = c.type == 0x17 || c.type == 0x69;
-        c.f->fields.append(dateField(c, c.pos, QStringLiteral("Time (echoed)"), bcd, &t, &ok, false));
+        c.append(dateField(c, c.pos, QStringLiteral("Time (echoed)"), bcd, &t, &ok, false));
         c.pos += 6;
         return;
     }

@@ -46,6 +46,8 @@ struct Cursor {
     int lengthField = 0;        // the value of the length byte(s)
     bool localTime = false;     // the message's timestamps are device-local (classic types)
     bool truncated = false;     // a block did not fit
+    bool annotate = true;       // SessionOptions::annotate: false = no field tree, no value text
+    Field scratch;              // what add() hands out when not annotating (never stored)
 
     int remaining() const { return end - pos; }
     bool has(int n) const { return end - pos >= n; }
@@ -62,8 +64,11 @@ struct Cursor {
         return v;
     }
 
-    // Appends a top-level field of `len` bytes at pos and advances.
+    // Appends a top-level field of `len` bytes at pos and advances (when not annotating:
+    // only advances, and returns the scratch field so that warn() still names the field).
     Field &add(int len, QString name, QString value = {});
+    // Appends a ready-made top-level field (dropped when not annotating).
+    void append(Field &&field);
     // Records a warning on a field and on the frame.
     void warn(Field &field, const QString &warning);
     // Remaining content bytes as one raw field (no-op when nothing is left).

@@ -20,7 +20,7 @@ bool Cursor::need(int n, const QString &what) {
         return true;
     if (!m_failed) {
         if (left() > 0) {
-            Field &f = add(left(), QStringLiteral("Truncated"), hex(ctx.b.mid(m_pos, left())));
+            Field &f = add(left(), QStringLiteral("Truncated"), annotate() ? hex(ctx.b.mid(m_pos, left())) : QString());
             f.warning = QStringLiteral("%1 needs %2 bytes").arg(what).arg(n);
         }
         ctx.frame.warnings << QStringLiteral("too short: %1 needs %2 bytes, %3 left").arg(what).arg(n).arg(qMax(0, m_end - m_pos));
@@ -30,8 +30,14 @@ bool Cursor::need(int n, const QString &what) {
 }
 
 Field &Cursor::add(int n, const QString &name, const QString &value) {
-    parent.add(makeField(m_pos, n, name, value));
     m_pos += n;
+    if (!annotate()) {
+        m_scratch.name = name;
+        m_scratch.warning.clear();
+        m_scratch.children.clear();
+        return m_scratch;
+    }
+    parent.add(makeField(m_pos - n, n, name, value));
     return parent.children.last();
 }
 
@@ -118,12 +124,17 @@ QString bcdDigits(const QByteArray &bytes, bool *ok) {
 }
 
 QDateTime bcdDateTime(const QByteArray &bcd6) {
-    bool ok = false;
-    const QString t = bcdDigits(bcd6, &ok);
-    if (!ok || bcd6.size() != 6)
+    if (bcd6.size() != 6)
         return {};
-    const QDate d(2000 + t.mid(0, 2).toInt(), t.mid(2, 2).toInt(), t.mid(4, 2).toInt());
-    const QTime tm(t.mid(6, 2).toInt(), t.mid(8, 2).toInt(), t.mid(10, 2).toInt());
+    int v[6];
+    for (int i = 0; i < 6; ++i) {   // no string round trip: this is on every location report
+        const int b = quint8(bcd6[i]);
+        if ((b >> 4) > 9 || (b & 15) > 9)
+            return {};
+        v[i] = (b >> 4) * 10 + (b & 15);
+    }
+    const QDate d(2000 + v[0], v[1], v[2]);
+    const QTime tm(v[3], v[4], v[5]);
     if (!d.isValid() || !tm.isValid())
         return {};
     return QDateTime(d, tm, QTimeZone::UTC);
@@ -870,12 +881,13 @@ DecodedFrame decodeContent(const QByteArray &content, bool startFlag, bool endFl
 
     const int base = startFlag ? 1 : 0;
     const bool toDevice = options.direction == Direction::ToDevice;
+    const bool annotate = options.annotate;
     FrameQuality q;
-    if (startFlag)
+    if (startFlag && annotate)
         frame.fields << makeField(0, 1, QStringLiteral("Start flag"), QStringLiteral("0x7e"));
 
     auto finish = [&]() {
-        if (endFlag)
+        if (endFlag && annotate)
             frame.fields << makeField(int(frame.bytes.size()) - 1, 1, QStringLiteral("End flag"), QStringLiteral("0x7e"));
         if (quality)
             *quality = q;
@@ -884,7 +896,7 @@ DecodedFrame decodeContent(const QByteArray &content, bool startFlag, bool endFl
 
     if (content.size() < 4) {
         frame.typeName = QStringLiteral("Truncated frame");
-        if (!content.isEmpty())
+        if (!content.isEmpty() && annotate)
             frame.fields << makeField(base, int(content.size()), QStringLiteral("Undecoded"), hex(content));
         frame.warnings << QStringLiteral("frame too short for a JT/T 808 header (%1 bytes)").arg(content.size());
         return finish();
@@ -905,18 +917,21 @@ DecodedFrame decodeContent(const QByteArray &content, bool startFlag, bool endFl
 
     if (content.size() < h.length + 1) {
         Field hf = makeField(base, int(content.size()), QStringLiteral("Header (truncated)"));
-        addHeaderFields(ctx, hf, h, base, int(content.size()));
-        frame.fields << hf;
+        addHeaderFields(ctx, hf, h, base, int(content.size()));   // also reports what is missing
+        if (annotate)
+            frame.fields << hf;
         frame.warnings << QStringLiteral("truncated: %1 bytes, the header and checksum need %2").arg(content.size()).arg(h.length + 1);
         frame.summary = QStringLiteral("truncated %1").arg(frame.typeName);
         return finish();
     }
     q.headerComplete = true;
 
-    Field hf = makeField(base, h.length, QStringLiteral("Header"));
-    addHeaderFields(ctx, hf, h, base, h.length);
-    hf.value = h.v2019 ? QStringLiteral("2019") : h.forced2013 ? QStringLiteral("2013 (2019 flag set)") : QStringLiteral("2013");
-    frame.fields << hf;
+    if (annotate) {   // the header is complete here: nothing in it can warn
+        Field hf = makeField(base, h.length, QStringLiteral("Header"));
+        addHeaderFields(ctx, hf, h, base, h.length);
+        hf.value = h.v2019 ? QStringLiteral("2019") : h.forced2013 ? QStringLiteral("2013 (2019 flag set)") : QStringLiteral("2013");
+        frame.fields << hf;
+    }
 
     const int bodyOff = base + h.length;
     const int bodyLen = int(content.size()) - h.length - 1;
@@ -932,26 +947,31 @@ DecodedFrame decodeContent(const QByteArray &content, bool startFlag, bool endFl
         Field body = makeField(bodyOff, bodyLen, QStringLiteral("Body"));
         Cursor c(ctx, body, bodyOff, bodyLen);
         if (h.encryption != 0) {
-            c.rest(QStringLiteral("Encrypted data"), hex(c.bytes(c.left())));
+            c.rest(QStringLiteral("Encrypted data"), annotate ? hex(c.bytes(c.left())) : QString());
             frame.warnings << QStringLiteral("the body is encrypted (%1); not decoded")
                                   .arg(h.encryption == 1 ? QStringLiteral("RSA") : QStringLiteral("method %1").arg(h.encryption));
         } else if (h.subpackaged && reassembledParts == 0) {
-            c.rest(QStringLiteral("Sub-package data"), hex(c.bytes(c.left())));
+            c.rest(QStringLiteral("Sub-package data"), annotate ? hex(c.bytes(c.left())) : QString());
         } else if (spec) {
             spec->decode(ctx, c);
             if (downlink)
                 frame.message.kind = MessageKind::Downlink;
         } else {
-            c.rest(QStringLiteral("Undecoded"), textOrHex(c.bytes(c.left())));
+            c.rest(QStringLiteral("Undecoded"), annotate ? textOrHex(c.bytes(c.left())) : QString());
         }
-        frame.fields << body;
+        if (annotate)
+            frame.fields << body;
     } else if (spec && h.encryption == 0 && !(h.subpackaged && reassembledParts == 0)) {
         Field none = makeField(bodyOff, 0, QString());
         Cursor c(ctx, none, bodyOff, 0);
         spec->decode(ctx, c);   // empty-body messages still set the summary; warnings for required bodies
     }
 
-    {
+    if (!annotate) {
+        if (!q.checksumOk && reassembledParts == 0)
+            frame.warnings << QStringLiteral("checksum mismatch: the frame says 0x%1, computed 0x%2")
+                                  .arg(given, 2, 16, QLatin1Char('0')).arg(computed, 2, 16, QLatin1Char('0'));
+    } else {
         Field cs = makeField(base + int(content.size()) - 1, 1, QStringLiteral("Checksum"),
                              QStringLiteral("0x%1").arg(given, 2, 16, QLatin1Char('0')));
         if (q.checksumOk || reassembledParts > 0) {
@@ -1074,6 +1094,8 @@ DecodedFrame decodeSentence(const QByteArray &s, const SessionOptions &options) 
         frame.message.text = sentence;
         frame.summary = sentence;
     }
+    if (!options.annotate)
+        frame.fields.clear();   // a rare, short text frame: not worth a separate path
     return frame;
 }
 

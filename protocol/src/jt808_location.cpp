@@ -373,7 +373,8 @@ void decodeItems(Ctx &ctx, Field &parent, int offset, int length, LocationResult
     while (p < end) {
         const int left = end - p;
         if (allZero(ctx.b.mid(p, left))) {   // item 0x00 does not exist: zero padding
-            list.add(makeField(p, left, QStringLiteral("Padding"), QStringLiteral("%1 zero bytes").arg(left)));
+            if (ctx.annotate())
+                list.add(makeField(p, left, QStringLiteral("Padding"), QStringLiteral("%1 zero bytes").arg(left)));
             break;
         }
         if (left < 2) {
@@ -394,6 +395,16 @@ void decodeItems(Ctx &ctx, Field &parent, int offset, int length, LocationResult
         }
         const QByteArray value = ctx.b.mid(p + 2, len);
         const ItemSpec *spec = findItem(id, len);
+        if (!ctx.annotate()) {
+            // The item decoders also fill the typed result; their fields go to a scratch item.
+            if (spec) {
+                Field scratch;
+                ItemCtx ic{ctx, scratch, p + 2, value, r};
+                spec->fn(ic);
+            }
+            p += 2 + len;
+            continue;
+        }
         QString name;
         if (spec)
             name = QLatin1String(spec->name);
@@ -414,8 +425,10 @@ void decodeItems(Ctx &ctx, Field &parent, int offset, int length, LocationResult
         p += 2 + len;
         ++count;
     }
-    list.value = QStringLiteral("%1 items").arg(count);
-    parent.add(std::move(list));
+    if (ctx.annotate()) {
+        list.value = QStringLiteral("%1 items").arg(count);
+        parent.add(std::move(list));
+    }
 }
 
 } // namespace
@@ -442,8 +455,17 @@ LocationResult decodeLocationBody(Ctx &ctx, Field &parent, int offset, int lengt
     const quint32 alarm = c.u32(o);
     const quint32 status = c.u32(o + 4);
     r.alarmWord = alarm;
-    addAlarmBits(c.add(4, QStringLiteral("Alarm flags")), o, alarm, r.alarms);
-    addStatusBits(c.add(4, QStringLiteral("Status")), o + 4, status);
+    if (c.annotate()) {
+        addAlarmBits(c.add(4, QStringLiteral("Alarm flags")), o, alarm, r.alarms);
+        addStatusBits(c.add(4, QStringLiteral("Status")), o + 4, status);
+    } else {
+        c.skipTo(o + 8);
+        for (const AlarmBitSpec &a : kAlarmBits) {   // the alarm names only, as addAlarmBits
+            const QString m = QLatin1String(a.machine);
+            if ((alarm & (1u << a.bit)) && !r.alarms.contains(m))
+                r.alarms << m;
+        }
+    }
 
     Position &p = r.position;
     p.valid = status & 2;
@@ -453,7 +475,7 @@ LocationResult decodeLocationBody(Ctx &ctx, Field &parent, int offset, int lengt
     p.latitude = rawLat / 1e6 * ((status & 4) ? -1 : 1);
     p.longitude = rawLon / 1e6 * ((status & 8) ? -1 : 1);
     {
-        Field &f = c.add(4, QStringLiteral("Latitude"), QStringLiteral("%1° %2").arg(rawLat / 1e6, 0, 'f', 6)
+        Field &f = c.add(4, QStringLiteral("Latitude"), !c.annotate() ? QString() : QStringLiteral("%1° %2").arg(rawLat / 1e6, 0, 'f', 6)
                                                             .arg((status & 4) ? QLatin1Char('S') : QLatin1Char('N')));
         if (rawLat > 90000000u) {
             f.warning = QStringLiteral("latitude beyond 90°");
@@ -461,7 +483,7 @@ LocationResult decodeLocationBody(Ctx &ctx, Field &parent, int offset, int lengt
         }
     }
     {
-        Field &f = c.add(4, QStringLiteral("Longitude"), QStringLiteral("%1° %2").arg(rawLon / 1e6, 0, 'f', 6)
+        Field &f = c.add(4, QStringLiteral("Longitude"), !c.annotate() ? QString() : QStringLiteral("%1° %2").arg(rawLon / 1e6, 0, 'f', 6)
                                                              .arg((status & 8) ? QLatin1Char('W') : QLatin1Char('E')));
         if (rawLon > 180000000u) {
             f.warning = QStringLiteral("longitude beyond 180°");
@@ -470,13 +492,13 @@ LocationResult decodeLocationBody(Ctx &ctx, Field &parent, int offset, int lengt
     }
     const qint16 alt = qint16(c.u16(o + 16));
     p.altitude = alt;
-    c.add(2, QStringLiteral("Altitude"), QStringLiteral("%1 m").arg(alt));
+    c.add(2, QStringLiteral("Altitude"), c.annotate() ? QStringLiteral("%1 m").arg(alt) : QString());
     const double speed = c.u16(o + 18) / 10.0;
     p.speedKmh = speed;
-    c.add(2, QStringLiteral("Speed"), QStringLiteral("%1 km/h").arg(speed, 0, 'f', 1));
+    c.add(2, QStringLiteral("Speed"), c.annotate() ? QStringLiteral("%1 km/h").arg(speed, 0, 'f', 1) : QString());
     const int course = c.u16(o + 20);
     p.course = course;
-    Field &cf = c.add(2, QStringLiteral("Course"), QStringLiteral("%1°").arg(course));
+    Field &cf = c.add(2, QStringLiteral("Course"), c.annotate() ? QStringLiteral("%1°").arg(course) : QString());
     if (course > 359)
         cf.warning = QStringLiteral("course beyond 359°");
     const QDateTime local = bcdDateTime(ctx.b.mid(o + 22, 6));
@@ -484,10 +506,12 @@ LocationResult decodeLocationBody(Ctx &ctx, Field &parent, int offset, int lengt
     if (local.isValid()) {
         p.time = local.addSecs(-qint64(ctx.timeZoneMinutes) * 60);
         p.timeValid = true;
-        tf.value = describeDeviceTime(local, ctx.timeZoneMinutes, p.time);
+        if (c.annotate())
+            tf.value = describeDeviceTime(local, ctx.timeZoneMinutes, p.time);
     } else {
         p.timeValid = false;
-        tf.value = hex(ctx.b.mid(o + 22, 6));
+        if (c.annotate())
+            tf.value = hex(ctx.b.mid(o + 22, 6));
         tf.warning = QStringLiteral("not a valid BCD date/time");
     }
     r.status.acc = bool(status & 1);
@@ -715,8 +739,8 @@ void decodeVendorLocation(Ctx &ctx, Cursor &c) {
         f.add(makeField(at + 1, 1, QStringLiteral("Length"), QString::number(len)));
     }
     if (c.left() > 0) {
-        c.rest(QStringLiteral("Undecoded"), hex(c.bytes(c.left())));
-        c.parent.children.last().warning = QStringLiteral("not a complete item");
+        c.add(c.left(), QStringLiteral("Undecoded"), c.annotate() ? hex(c.bytes(c.left())) : QString()).warning =
+            QStringLiteral("not a complete item");
     }
     ctx.frame.message.positions << p;
     ctx.frame.message.status = s;

@@ -17,6 +17,8 @@ struct Ctx {
     const SessionOptions &options;
     bool v2019 = false;           // header layout of this frame
     int timeZoneMinutes = DefaultTimeZoneMinutes;  // applied to BCD device times
+    // SessionOptions::annotate: false = no fields are added and no value text is built.
+    bool annotate() const { return options.annotate; }
 };
 
 // Reads a region [offset, offset+length) of the frame left to right, adding annotated
@@ -39,8 +41,10 @@ public:
     // True when n more bytes are there; otherwise covers the rest with a "Truncated" field,
     // adds a frame warning naming `what`, and returns false.
     bool need(int n, const QString &what);
-    // Adds a child of n bytes at the current position and advances.
+    // Adds a child of n bytes at the current position and advances. When not annotating
+    // it only advances and returns a scratch field that is never stored.
     Field &add(int n, const QString &name, const QString &value = {});
+    bool annotate() const { return ctx.annotate(); }
     // Covers whatever is left (if anything) with one field.
     void rest(const QString &name, const QString &value = {});
     void skipTo(int offset) { m_pos = offset; }
@@ -52,6 +56,7 @@ private:
     int m_pos;
     int m_end;
     bool m_failed = false;
+    Field m_scratch;
 };
 
 // ---- value formatting ----

@@ -384,6 +384,19 @@ void TstGt06Framing::topinConnection() {
     QCOMPARE(ev[1].frame.replies, QList<QByteArray>{hex("787801130d0a")});
     QCOMPARE(ev[2].frame.message.positions.first().wifi.size(), 1);
     QCOMPARE(ev[3].frame.message.positions.first().satellites, std::optional<int>(9));
+    // After a Topin login, frames without a valid CRC are read as Topin.
+    const QList<StreamEvent> more = s->feed(hex("787801560d0a") + hex("78780a1344060400020001ffff0d0a"));
+    QCOMPARE(more.size(), 2);
+    QCOMPARE(more[1].frame.protocol, QStringLiteral("topin"));
+    // A standard connection is not switched by one Topin-looking frame.
+    auto plain = gt06Protocol().createSession();
+    QByteArray badCrc = gt06::encodeHeartbeat(3, 4, 4, false);
+    badCrc[badCrc.size() - 3] = char(badCrc[badCrc.size() - 3] ^ 0x40);
+    const QList<StreamEvent> mixed = plain->feed(hex("787801080d0a") + badCrc);
+    QCOMPARE(mixed.size(), 2);
+    QCOMPARE(mixed[0].frame.protocol, QStringLiteral("topin"));
+    QCOMPARE(mixed[1].frame.protocol, QStringLiteral("gt06"));
+    QCOMPARE(mixed[1].frame.replies, QList<QByteArray>{gt06::encodeAck(0x13, 3)});
 }
 
 void TstGt06Framing::idleSessionHoldsNothing() {

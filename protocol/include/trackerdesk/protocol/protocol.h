@@ -23,6 +23,11 @@ struct SessionOptions {
     bool strictChecksum = false;   // drop frames with a bad CRC/XOR instead of warning
     int maxBufferedBytes = 64 * 1024;  // bound on bytes held waiting for a frame end
     QString model;                 // model/dialect override ("topin", ...)
+    // true: build the annotated field tree (inspector, CLI, tests). false: the fast path
+    // for the live server - type, typeName, serial, summary, warnings, message and replies
+    // are filled exactly as with true, but `fields` stays empty and no field value text is
+    // formatted (the inspector re-decodes the stored bytes on demand).
+    bool annotate = true;
 };
 
 struct StreamEvent {

@@ -1,0 +1,184 @@
+// The server's fast decode path (SessionOptions::annotate = false) must give exactly what
+// the annotated decode gives - type, name, serial, summary, warnings, typed message and
+// reply bytes - for every real device vector, with an empty field tree. Checked through
+// Protocol::decodeFrame and through a stream session (createSession()->feed()).
+#include "trackerdesk/protocol/protocol.h"
+
+#include <QFile>
+#include <QtTest>
+
+using namespace td::proto;
+
+namespace {
+
+QString describe(const Position &p) {
+    auto opt = [](const auto &o) { return o ? QString::number(*o, 'g', 17) : QStringLiteral("-"); };
+    QString s = QStringLiteral("%1|%2|%3,%4|alt %5|spd %6|crs %7|sat %8|valid %9|src %10|acc %11|coords %12")
+                    .arg(p.time.toString(Qt::ISODateWithMs)).arg(p.timeValid)
+                    .arg(p.latitude, 0, 'g', 17).arg(p.longitude, 0, 'g', 17)
+                    .arg(opt(p.altitude), opt(p.speedKmh), opt(p.course))
+                    .arg(p.satellites ? QString::number(*p.satellites) : QStringLiteral("-"))
+                    .arg(p.valid).arg(int(p.source)).arg(opt(p.accuracy)).arg(p.hasCoordinates);
+    for (const CellTower &c : p.cells)
+        s += QStringLiteral("|cell %1/%2/%3/%4/%5").arg(c.mcc).arg(c.mnc).arg(c.lac).arg(c.cellId).arg(c.signal);
+    for (const WifiAccessPoint &w : p.wifi)
+        s += QStringLiteral("|wifi %1 %2").arg(w.bssid).arg(w.rssi);
+    return s;
+}
+
+QString describe(const std::optional<Status> &st) {
+    if (!st)
+        return QStringLiteral("no status");
+    auto b = [](const std::optional<bool> &o) { return o ? QString::number(*o) : QStringLiteral("-"); };
+    auto i = [](const std::optional<int> &o) { return o ? QString::number(*o) : QStringLiteral("-"); };
+    return QStringLiteral("bat %1 %2 gsm %3 chg %4 acc %5 armed %6 gps %7 relay %8")
+        .arg(i(st->batteryPercent), st->batteryVolts ? QString::number(*st->batteryVolts, 'g', 17) : QStringLiteral("-"),
+             i(st->gsmSignal), b(st->charging), b(st->acc), b(st->armed), b(st->gpsTracking), b(st->relayCut));
+}
+
+// Everything but the field tree, as comparable text.
+QStringList describe(const DecodedFrame &f) {
+    const Message &m = f.message;
+    QStringList out{
+        QStringLiteral("protocol %1 type %2 (%3) serial %4").arg(f.protocol).arg(f.type).arg(f.typeName).arg(f.serial),
+        QStringLiteral("summary ") + f.summary,
+        QStringLiteral("bytes ") + QString::fromLatin1(f.bytes.toHex()) + QStringLiteral(" wire ") + QString::fromLatin1(f.wire.toHex()),
+        QStringLiteral("warnings ") + f.warnings.join(QStringLiteral(" / ")),
+        QStringLiteral("kind %1 device %2 model %3 tz %4 auth %5")
+            .arg(int(m.kind)).arg(m.deviceId, m.model, m.timeZoneMinutes ? QString::number(*m.timeZoneMinutes) : QStringLiteral("-"), m.authCode),
+        QStringLiteral("text ") + m.text,
+        QStringLiteral("alarms ") + m.alarms.join(QLatin1Char(',')),
+        QStringLiteral("status ") + describe(m.status),
+    };
+    for (const Position &p : m.positions)
+        out << QStringLiteral("position ") + describe(p);
+    for (const QByteArray &r : f.replies)
+        out << QStringLiteral("reply ") + QString::fromLatin1(r.toHex());
+    return out;
+}
+
+QList<QByteArray> vectors(const QString &file) {
+    QList<QByteArray> out;
+    QFile f(QStringLiteral(TD_TEST_DATA "/") + file);
+    if (!f.open(QIODevice::ReadOnly))
+        return out;
+    const QList<QByteArray> lines = f.readAll().split('\n');
+    const int col = int(lines.value(0).trimmed().split('\t').indexOf("hex"));
+    for (int i = 1; col >= 0 && i < lines.size(); ++i) {
+        const QList<QByteArray> cells = lines[i].split('\t');
+        if (cells.size() > col && !cells[col].trimmed().isEmpty())
+            out << QByteArray::fromHex(cells[col].trimmed());
+    }
+    return out;
+}
+
+QList<DecodedFrame> viaSession(const Protocol &p, const QByteArray &bytes, const SessionOptions &o) {
+    QList<DecodedFrame> out;
+    for (const StreamEvent &e : p.createSession(o)->feed(bytes))
+        if (e.kind == StreamEvent::Frame)
+            out << e.frame;
+    return out;
+}
+
+} // namespace
+
+class TestFastPath : public QObject {
+    Q_OBJECT
+private slots:
+    void sameAsAnnotated_data() { vectorRows(); }
+    void sameAsAnnotated();
+    void sameAsAnnotatedInSession_data() { vectorRows(); }
+    void sameAsAnnotatedInSession();
+    void badChecksumStillWarns();
+
+private:
+    void vectorRows();
+};
+
+void TestFastPath::vectorRows() {
+    QTest::addColumn<QString>("protocol");
+    QTest::addColumn<QByteArray>("bytes");
+    int rows = 0;
+    for (const auto &[file, id] : {std::pair{QStringLiteral("gt06_vectors.tsv"), QStringLiteral("gt06")},
+                                   std::pair{QStringLiteral("jt808_vectors.tsv"), QStringLiteral("jt808")}}) {
+        const QList<QByteArray> v = vectors(file);
+        QVERIFY2(v.size() > 50, qPrintable(file + QStringLiteral(": too few vectors")));
+        for (int i = 0; i < v.size(); ++i, ++rows)
+            QTest::addRow("%s-%d", qPrintable(id), i + 2) << id << v[i];   // row = line in the file
+    }
+    QVERIFY(rows > 300);
+}
+
+void TestFastPath::sameAsAnnotated() {
+    QFETCH(QString, protocol);
+    QFETCH(QByteArray, bytes);
+    const Protocol *p = protocolById(protocol);
+    QVERIFY(p);
+    for (const Direction dir : {Direction::FromDevice, Direction::ToDevice}) {
+        SessionOptions full, fast;
+        full.direction = fast.direction = dir;
+        fast.annotate = false;
+        QStringList a, b;
+        DecodedFrame fastFrame;
+        // Time replies carry the clock: retry if a second boundary fell between the two decodes.
+        for (int attempt = 0; attempt < 3 && (attempt == 0 || a != b); ++attempt) {
+            const DecodedFrame annotated = p->decodeFrame(bytes, full);
+            fastFrame = p->decodeFrame(bytes, fast);
+            a = describe(annotated);
+            b = describe(fastFrame);
+            QVERIFY(!annotated.fields.isEmpty());
+        }
+        QCOMPARE(b, a);
+        QVERIFY(fastFrame.fields.isEmpty());
+    }
+}
+
+void TestFastPath::sameAsAnnotatedInSession() {
+    QFETCH(QString, protocol);
+    QFETCH(QByteArray, bytes);
+    const Protocol *p = protocolById(protocol);
+    QVERIFY(p);
+    SessionOptions full, fast;
+    fast.annotate = false;
+    QList<DecodedFrame> a, b;
+    QStringList da, db;
+    for (int attempt = 0; attempt < 3 && (attempt == 0 || da != db); ++attempt) {
+        a = viaSession(*p, bytes, full);
+        b = viaSession(*p, bytes, fast);
+        da.clear();
+        db.clear();
+        for (const DecodedFrame &f : a)
+            da << describe(f);
+        for (const DecodedFrame &f : b)
+            db << describe(f);
+    }
+    QCOMPARE(b.size(), a.size());
+    QCOMPARE(db, da);
+    for (const DecodedFrame &f : b)
+        QVERIFY(f.fields.isEmpty());
+    // A changed option set mid-stream keeps the fast path.
+    auto s = p->createSession(fast);
+    s->setOptions(fast);
+    for (const StreamEvent &e : s->feed(bytes))
+        QVERIFY(e.frame.fields.isEmpty());
+}
+
+void TestFastPath::badChecksumStillWarns() {
+    SessionOptions fast;
+    fast.annotate = false;
+    // GT06 login with its CRC flipped, JT808 heartbeat with a wrong XOR.
+    QByteArray gt06 = QByteArray::fromHex("78780d01012345678901234500018cdd0d0a");
+    QByteArray jt = QByteArray::fromHex("7e0002000001234567890100010000007e");
+    for (const auto &[id, bytes] : {std::pair{QStringLiteral("gt06"), gt06}, std::pair{QStringLiteral("jt808"), jt}}) {
+        QByteArray bad = bytes;
+        bad[bad.size() - 3] = char(bad[bad.size() - 3] ^ 0x5A);   // inside the CRC / checksum area
+        const DecodedFrame full = protocolById(id)->decodeFrame(bad);
+        const DecodedFrame quick = protocolById(id)->decodeFrame(bad, fast);
+        QVERIFY2(!full.warnings.isEmpty(), qPrintable(id));
+        QCOMPARE(quick.warnings, full.warnings);
+        QVERIFY(quick.fields.isEmpty());
+    }
+}
+
+QTEST_GUILESS_MAIN(TestFastPath)
+#include "tst_fastpath.moc"
