@@ -40,24 +40,38 @@ private slots:
     void refusedDeviceCanBeAccepted();
 };
 
-void TestE2E::simulatedTrackersShowUpEverywhere() {
-    test::TileServer tiles(QColor(0xf2, 0xef, 0xe9), nullptr, true);
-    QVERIFY(tiles.listen());
-    QNetworkProxy::setApplicationProxy(tiles.proxy());
+// The app as gui.cpp builds it: settings pointing at a loopback tile server (also the
+// application proxy, so nothing leaves loopback), a service on an ephemeral port.
+struct App {
+    explicit App(bool labelledTiles) : tiles(QColor(0xf2, 0xef, 0xe9), nullptr, labelledTiles),
+        settings(dir.path() + QStringLiteral("/settings.ini")) {}
+    bool start(const std::function<void(ServiceConfig &)> &tweak = {}) {
+        if (!tiles.listen()) { error = QStringLiteral("tile server"); return false; }
+        QNetworkProxy::setApplicationProxy(tiles.proxy());
+        settings.setTileSource({tiles.tileTemplate(), dir.path() + QStringLiteral("/tiles")});
+        ServiceConfig config;
+        config.dataDir = dir.path() + QStringLiteral("/data");
+        config.server.listeners = {server::ListenSpec{QHostAddress::LocalHost, 0, {}}};
+        if (tweak) tweak(config);
+        return service.start(config, &error);
+    }
     QTemporaryDir dir;
-    AppSettings settings(dir.path() + QStringLiteral("/settings.ini"));
-    settings.setTileSource({tiles.tileTemplate(), dir.path() + QStringLiteral("/tiles")});
-
-    ServiceConfig config;
-    config.dataDir = dir.path() + QStringLiteral("/data");
-    config.server.listeners = {server::ListenSpec{QHostAddress::LocalHost, 0, {}}};
+    test::TileServer tiles;
+    AppSettings settings;
     TrackerService service;
     QString error;
-    QVERIFY2(service.start(config, &error), qPrintable(error));
+};
+
+void TestE2E::simulatedTrackersShowUpEverywhere() {
+    App app(true);
+    QVERIFY2(app.start(), qPrintable(app.error));
+    TrackerService &service = app.service;
+    QTemporaryDir &dir = app.dir;
+    test::TileServer &tiles = app.tiles;
     const quint16 port = service.listening().value(0).second;
     QVERIFY(port > 0);
 
-    ui::MainWindow w(settings, {}, &service);
+    ui::MainWindow w(app.settings, {}, &service);
     w.resize(1280, 800);
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
@@ -198,20 +212,10 @@ void TestE2E::simulatedTrackersShowUpEverywhere() {
 // Allowlist mode: an unknown tracker is refused (nothing stored) and listed in the
 // devices dock; accepting it there lets its next connection in, and its fixes arrive.
 void TestE2E::refusedDeviceCanBeAccepted() {
-    test::TileServer tiles(QColor(0xf2, 0xef, 0xe9));
-    QVERIFY(tiles.listen());
-    QNetworkProxy::setApplicationProxy(tiles.proxy());
-    QTemporaryDir dir;
-    AppSettings settings(dir.path() + QStringLiteral("/settings.ini"));
-    settings.setTileSource({tiles.tileTemplate(), dir.path() + QStringLiteral("/tiles")});
-    ServiceConfig config;
-    config.dataDir = dir.path() + QStringLiteral("/data");
-    config.server.listeners = {server::ListenSpec{QHostAddress::LocalHost, 0, {}}};
-    config.server.acceptUnknownDevices = false;
-    TrackerService service;
-    QString error;
-    QVERIFY2(service.start(config, &error), qPrintable(error));
-    ui::MainWindow w(settings, {}, &service);
+    App app(false);
+    QVERIFY2(app.start([](ServiceConfig &c) { c.server.acceptUnknownDevices = false; }), qPrintable(app.error));
+    TrackerService &service = app.service;
+    ui::MainWindow w(app.settings, {}, &service);
     w.show();
 
     sim::SimOptions so;
