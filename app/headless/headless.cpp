@@ -8,6 +8,7 @@
 #include <QTimeZone>
 
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -45,22 +46,31 @@ QString deviceLabel(const TrackerService &service, qint64 id) {
     return d->device.name.isEmpty() ? d->device.imei : QStringLiteral("%1 (%2)").arg(d->device.name, d->device.imei);
 }
 
-QString fixText(const proto::Position &p) {
-    QString s = p.time.toUTC().toString(Qt::ISODate);
+// One fix as a line, formatted into a byte buffer (thousands of lines a second under load).
+void appendFix(QByteArray &out, const proto::Position &p) {
+    char buf[192];
+    int n = 0;
+    const qint64 ms = p.time.isValid() ? p.time.toMSecsSinceEpoch() : 0;
+    const time_t secs = time_t(ms / 1000);
+    tm t{};
+    gmtime_r(&secs, &t);
+    n += std::snprintf(buf + n, sizeof buf - size_t(n), "%04d-%02d-%02dT%02d:%02d:%02dZ", t.tm_year + 1900, t.tm_mon + 1,
+                       t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
     if (p.hasCoordinates)
-        s += QStringLiteral(" %1,%2").arg(p.latitude, 0, 'f', 6).arg(p.longitude, 0, 'f', 6);
+        n += std::snprintf(buf + n, sizeof buf - size_t(n), " %.6f,%.6f", p.latitude, p.longitude);
     else
-        s += QStringLiteral(" (no coordinates: %1 cells, %2 Wi-Fi)").arg(p.cells.size()).arg(p.wifi.size());
+        n += std::snprintf(buf + n, sizeof buf - size_t(n), " (no coordinates: %d cells, %d Wi-Fi)", int(p.cells.size()), int(p.wifi.size()));
     if (p.speedKmh)
-        s += QStringLiteral(" %1 km/h").arg(*p.speedKmh, 0, 'f', 1);
+        n += std::snprintf(buf + n, sizeof buf - size_t(n), " %.1f km/h", *p.speedKmh);
     if (p.course)
-        s += QStringLiteral(" %1°").arg(*p.course, 0, 'f', 0);
+        n += std::snprintf(buf + n, sizeof buf - size_t(n), " %.0f\xc2\xb0", *p.course);
     if (p.satellites)
-        s += QStringLiteral(" sats %1").arg(*p.satellites);
-    s += QLatin1Char(' ') + proto::positionSourceName(p.source);
+        n += std::snprintf(buf + n, sizeof buf - size_t(n), " sats %d", *p.satellites);
+    out.append(buf, qMin(n, int(sizeof buf) - 1));
+    out += ' ';
+    out += proto::positionSourceName(p.source).toLatin1();
     if (!p.valid)
-        s += QStringLiteral(" (not valid)");
-    return s;
+        out += " (not valid)";
 }
 
 } // namespace
@@ -85,6 +95,10 @@ long raiseFileLimit() {
 }
 
 int runHeadless(int &argc, char **argv, const StartOptions &options) {
+    // Qt's own event dispatcher copes better with thousands of sockets than the GLib one
+    // (enabling/disabling a socket notifier is not a list walk). TRACKERDESK_GLIB=1 keeps GLib.
+    if (qEnvironmentVariableIsEmpty("TRACKERDESK_GLIB"))
+        qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
     raiseFileLimit();
 
@@ -116,9 +130,25 @@ int runHeadless(int &argc, char **argv, const StartOptions &options) {
                      [](const QString &peer, const QString &device, const QString &reason) {
         out(QStringLiteral("%1 disconnect %2%3 (%4)").arg(now(), peer, device.isEmpty() ? QString() : QLatin1Char(' ') + device, reason));
     });
-    QObject::connect(&service, &TrackerService::positionsStored, &app, [&service](const QList<store::StoredPosition> &positions) {
-        for (const store::StoredPosition &p : positions)
-            out(QStringLiteral("%1 fix %2 %3").arg(now(), deviceLabel(service, p.deviceId), fixText(p.position)));
+    // Labels per device, refreshed when a device changes (names are edited in the GUI).
+    QHash<qint64, QByteArray> labels;
+    QObject::connect(&service, &TrackerService::deviceUpdated, &app, [&labels](const DeviceStatus &d) { labels.remove(d.device.id); });
+    QObject::connect(&service, &TrackerService::positionsStored, &app, [&service, &labels](const QList<store::StoredPosition> &positions) {
+        const QByteArray stamp = now().toUtf8();
+        QByteArray text;
+        text.reserve(int(positions.size()) * 120);
+        for (const store::StoredPosition &p : positions) {
+            auto label = labels.find(p.deviceId);
+            if (label == labels.end())
+                label = labels.insert(p.deviceId, deviceLabel(service, p.deviceId).toUtf8());
+            text += stamp;
+            text += " fix ";
+            text += *label;
+            text += ' ';
+            appendFix(text, p.position);
+            text += '\n';
+        }
+        std::fwrite(text.constData(), 1, size_t(text.size()), stdout);
         std::fflush(stdout);
     });
     QObject::connect(&service, &TrackerService::alarmRaised, &app, [](const AlarmInfo &a) {
@@ -172,10 +202,12 @@ int runHeadless(int &argc, char **argv, const StartOptions &options) {
     app.exec();
     sn.setEnabled(false);
     const qint64 frames = service.framesReceived();
+    const QString writerStats = service.writerStats();
     service.stop(signalled ? QStringLiteral("server stopped (%1)").arg(QLatin1String(signalled == SIGTERM ? "SIGTERM" : "SIGINT"))
                            : QStringLiteral("server stopped"));
     const qint64 fixes = service.newFixCount();
     out(QStringLiteral("%1 stopped: %2 frames received, %3 new fixes stored, all commits flushed").arg(now()).arg(frames).arg(fixes));
+    err(QStringLiteral("%1 info: store writer: %2").arg(now(), writerStats));
     std::fflush(stdout);
     return 0;
 }

@@ -143,6 +143,7 @@ void TrackerServer::updateDevice(const QString &imei, const DeviceEntry &entry) 
     }
     if (c->session) {
         proto::SessionOptions o;
+        o.annotate = false;   // the server keeps the raw bytes; the inspector re-decodes
         o.strictChecksum = m_config.strictChecksum;
         o.timeZoneMinutes = entry.timeZoneMinutes;
         c->session->setOptions(o);
@@ -302,6 +303,7 @@ void TrackerServer::process(Connection *c, const QByteArray &data) {
             c->protocol = p;
         }
         proto::SessionOptions o;
+        o.annotate = false;   // the server keeps the raw bytes; the inspector re-decodes
         o.strictChecksum = m_config.strictChecksum;
         c->session = c->protocol->createSession(o);
         QByteArray head;
@@ -357,6 +359,7 @@ void TrackerServer::handleFrame(Connection *c, proto::DecodedFrame &&frame) {
         const std::optional<int> tz = m_devices.value(id).timeZoneMinutes;
         if (tz && !frame.message.positions.isEmpty()) {
             proto::SessionOptions o;
+            o.annotate = false;   // the server keeps the raw bytes; the inspector re-decodes
             o.timeZoneMinutes = tz;
             frame = c->protocol->decodeFrame(frame.wireBytes(), o);
         }
@@ -398,6 +401,7 @@ bool TrackerServer::identify(Connection *c, const QString &key) {
     c->offlineRecorded = false;
     if (it != m_devices.constEnd() && it->timeZoneMinutes) {
         proto::SessionOptions o;
+        o.annotate = false;   // the server keeps the raw bytes; the inspector re-decodes
         o.strictChecksum = m_config.strictChecksum;
         o.timeZoneMinutes = it->timeZoneMinutes;
         c->session->setOptions(o);
@@ -458,30 +462,50 @@ void TrackerServer::queueFrame(Connection *c, const proto::DecodedFrame &f, bool
     info.alarms = m.alarms;
     info.text = m.text;
     if (sendReplies && !f.replies.isEmpty()) {
-        proto::SessionOptions replyOpts;
-        replyOpts.direction = proto::Direction::ToDevice;
         for (const QByteArray &reply : f.replies) {
-            const proto::DecodedFrame d = c->protocol->decodeFrame(reply, replyOpts);
             FrameRecord rr;
             rr.direction = proto::Direction::ToDevice;
             rr.time = r.time;
             rr.peer = c->peer;
             rr.deviceKey = w.deviceKey;
             rr.protocol = w.protocol;
-            rr.type = d.type;
-            rr.typeName = d.typeName;
-            rr.summary = d.summary;
             rr.bytes = reply;
-            rr.warnings = d.warnings;
-            info.replies.append(rr);
+            describeReply(c->protocol, reply, &rr);
             w.replies.append(reply);
-            w.replyTypes.append(d.type);
+            w.replyTypes.append(rr.type);
+            if (m_detailedReplies)  // records of the replies only for an inspector
+                info.replies.append(std::move(rr));
         }
         p.writes = f.replies;
     }
     c->lastFrame = f.bytes;
     m_outbox.append(std::move(w));
     m_pending.push_back(std::move(p));
+}
+
+// Type, name and summary of a reply for the store and the inspector. Decoding every ack
+// again costs as much as decoding the frame it answers; unless someone shows the replies
+// in detail, the type and name come from a small cache keyed by the reply's first bytes
+// (header and message type in every protocol we speak), the summary stays empty.
+void TrackerServer::describeReply(const proto::Protocol *protocol, const QByteArray &reply, FrameRecord *r) {
+    if (!m_detailedReplies) {
+        const QByteArray key = protocol->id().toLatin1() + ':' + reply.left(5);
+        const auto it = m_replyTypes.constFind(key);
+        if (it != m_replyTypes.constEnd()) {
+            r->type = it->first;
+            r->typeName = it->second;
+            return;
+        }
+    }
+    proto::SessionOptions o;
+    o.direction = proto::Direction::ToDevice;
+    const proto::DecodedFrame d = protocol->decodeFrame(reply, o);
+    r->type = d.type;
+    r->typeName = d.typeName;
+    r->summary = d.summary;
+    r->warnings = d.warnings;
+    if (d.ok() && m_replyTypes.size() < 4096)
+        m_replyTypes.insert(protocol->id().toLatin1() + ':' + reply.left(5), {d.type, d.typeName});
 }
 
 void TrackerServer::queueEvent(Connection *c, const QString &kind, const QString &detail) {
@@ -665,6 +689,7 @@ QString TrackerServer::sendToDevice(const QString &imei, const QByteArray &frame
     r.protocol = w.protocol;
     r.type = type;
     proto::SessionOptions o;
+    o.annotate = false;   // the server keeps the raw bytes; the inspector re-decodes
     o.direction = proto::Direction::ToDevice;
     const proto::DecodedFrame d = c->protocol->decodeFrame(frame, o);
     r.typeName = d.typeName;

@@ -49,7 +49,7 @@ struct FrameRecord {
 // What one committed inbound (or outbound) frame brought, handed to the service.
 struct CommittedFrame {
     FrameRecord frame;
-    QList<FrameRecord> replies;       // sent right after the commit
+    QList<FrameRecord> replies;       // sent right after the commit (only with detailed replies)
     proto::MessageKind kind = proto::MessageKind::Unknown;
     QList<proto::Position> positions;
     int positionsStored = 0;          // new fixes (the rest were resends)
@@ -100,6 +100,10 @@ public:
     // committed. Returns an error text, empty on success.
     QString sendToDevice(const QString &imei, const QByteArray &frame, int type, const QString &summary);
 
+    // Decode every reply for its summary (an inspector is watching). Off: type and name
+    // from a cache, no summary -- the replies are stored and sent the same either way.
+    void setDetailedReplies(bool on) { m_detailedReplies = on; }
+
 signals:
     void connectionOpened(const QString &peer);
     void connectionClosed(const QString &peer, const QString &deviceKey, const QString &reason);
@@ -128,6 +132,7 @@ private:
     void queueEvent(Connection *c, const QString &kind, const QString &detail);
     void flushHeld(Connection *c, bool attribute);
     void submitOutbox();
+    void describeReply(const proto::Protocol *protocol, const QByteArray &reply, FrameRecord *r);
     void closeConnection(Connection *c, const QString &reason, bool graceful, LogLevel level = LogLevel::Info);
     void onCommitted(const QList<store::WorkResult> &results);
     void onFailed(const QString &error, const QList<store::WorkResult> &results);
@@ -154,6 +159,8 @@ private:
     qint64 m_bytesReceived = 0;
     int m_refusedSinceLog = 0;
     bool m_shuttingDown = false;
+    bool m_detailedReplies = true;
+    QHash<QByteArray, QPair<int, QString>> m_replyTypes;  // reply prefix -> type, name
 };
 
 } // namespace td::server

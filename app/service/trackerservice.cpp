@@ -174,6 +174,7 @@ bool TrackerService::start(const ServiceConfig &config, QString *error) {
     }
     s->setDevices(entries);
     s->setConfig(config.server);
+    s->setDetailedReplies(wants("framesPublished(QList<td::server::FrameRecord>)"));
     if (!s->listen(&err))
         return fail(err);
     m_publishTimer.start(qMax(10, config.publishIntervalMs));
@@ -212,9 +213,21 @@ std::optional<DeviceStatus> TrackerService::deviceByImei(const QString &imei) co
     return id ? device(id) : std::nullopt;
 }
 
+QString TrackerService::writerStats() const { return m_writer ? m_writer->stats().text() : QString(); }
+
 int TrackerService::connectionCount() const { return m_server ? m_server->connectionCount() : 0; }
 
 qint64 TrackerService::framesReceived() const { return m_server ? m_server->framesReceived() : 0; }
+
+void TrackerService::connectNotify(const QMetaMethod &signal) {
+    if (signal == QMetaMethod::fromSignal(&TrackerService::framesPublished) && m_server)
+        m_server->setDetailedReplies(true);
+}
+
+void TrackerService::disconnectNotify(const QMetaMethod &signal) {
+    if (signal == QMetaMethod::fromSignal(&TrackerService::framesPublished) && m_server)
+        m_server->setDetailedReplies(wants("framesPublished(QList<td::server::FrameRecord>)"));
+}
 
 bool TrackerService::wants(const char *signal) const {
     const QMetaObject *mo = metaObject();
@@ -239,8 +252,10 @@ DeviceStatus *TrackerService::statusFor(qint64 id, const QString &imei) {
 }
 
 void TrackerService::markDirty(qint64 id) {
-    if (!m_dirty.contains(id))
+    if (!m_dirtySet.contains(id)) {
+        m_dirtySet.insert(id);
         m_dirty << id;
+    }
 }
 
 void TrackerService::onCommitted(const QList<server::CommittedFrame> &frames) {
@@ -316,6 +331,7 @@ void TrackerService::publish() {
     }
     const QList<qint64> added = std::exchange(m_added, {});
     const QList<qint64> dirty = std::exchange(m_dirty, {});
+    m_dirtySet.clear();
     for (qint64 id : added)
         emit deviceAdded(m_status.value(id));
     for (qint64 id : dirty)

@@ -11,6 +11,7 @@
 
 #include <QHostAddress>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 #include <memory>
 
@@ -82,6 +83,8 @@ public:
     qint64 framesReceived() const;
     qint64 newFixCount() const { return m_positionsStored; }
     server::TrackerServer *server() const { return m_server.get(); }
+    // Group-commit figures of the writer thread (commits, batch sizes, commit times).
+    QString writerStats() const;
 
 public slots:
     // Sends a text command (GT06 0x80 online command / JT/T 808 0x8300 text message) to an
@@ -109,6 +112,10 @@ signals:
     void logMessage(td::server::LogLevel level, const QString &text);
     void storeError(const QString &error);
 
+protected:
+    void connectNotify(const QMetaMethod &signal) override;
+    void disconnectNotify(const QMetaMethod &signal) override;
+
 private:
     void onCommitted(const QList<server::CommittedFrame> &frames);
     void publish();
@@ -125,6 +132,7 @@ private:
     QList<server::FrameRecord> m_frameBuffer;
     QList<store::StoredPosition> m_positionBuffer;
     QList<qint64> m_dirty;
+    QSet<qint64> m_dirtySet;
     QList<qint64> m_added;
     QTimer m_publishTimer;
     QTimer m_rateTimer;

@@ -2,7 +2,9 @@
 
 #include "trackerdesk/protocol/gt06.h"
 
+#include <QAbstractEventDispatcher>
 #include <QTcpSocket>
+#include <QThread>
 #include <QTimeZone>
 
 #include <algorithm>
@@ -91,6 +93,7 @@ struct Simulator::Device {
     qint64 reconnectAtNs = 0;
     int failures = 0;
     bool everConnected = false;
+    bool everLoggedIn = false;
     QDateTime t0;
     double intervalSec = 1;
     QDateTime lastRealTime;
@@ -178,6 +181,13 @@ void Simulator::start() {
     m_lastTickNs = now;
     m_connectBudget = 1;
     m_timer.start(5);
+    if (m_options.coalesceUs > 0) {
+        if (QAbstractEventDispatcher *d = QAbstractEventDispatcher::instance())
+            connect(d, &QAbstractEventDispatcher::aboutToBlock, this, [this] {
+                if (!m_finished)
+                    QThread::usleep(quint64(m_options.coalesceUs));
+            });
+    }
 }
 
 void Simulator::stopGenerating() {
@@ -279,14 +289,16 @@ void Simulator::tick() {
     for (auto &dp : m_devices) {
         Device &d = *dp;
         // A device records fixes whether it is connected or not.
-        while (m_generating && !d.generationDone && d.spec.rate > 0 && now >= d.nextFixNs) {
+        while (m_generating && !d.generationDone && d.spec.rate > 0 && now >= d.nextFixNs
+               && (d.everLoggedIn || !m_options.startAtLogin)) {
             d.outbox.push_back(makeFix(d, false, QString()));
             ++d.regular;
             d.nextFixNs += qint64(1e9 / d.spec.rate);
             if (d.spec.count > 0 && d.regular >= d.spec.count)
                 d.generationDone = true;
         }
-        if (!d.generationDone && !(d.spec.rate == 0 && d.spec.count < 0))
+        // Idle devices (no rate, no count) keep the run going until the duration or stop().
+        if (!d.generationDone)
             allGenerated = false;
         switch (d.state) {
         case Device::Idle: {
@@ -736,6 +748,9 @@ void Simulator::ackReceived(Device &d, int type, quint64 key, const QByteArray &
         }
         d.state = Device::Ready;
         d.failures = 0;
+        if (!d.everLoggedIn && m_options.startAtLogin && d.spec.rate > 0)
+            d.nextFixNs = now + qint64(1e9 / d.spec.rate * (double(d.index % 97) / 97.0));
+        d.everLoggedIn = true;
         ++m_stats.logins;
         ++m_stats.online;
         d.nextHeartbeatNs = now + qint64(d.spec.heartbeatSec) * 1000000000;

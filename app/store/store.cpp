@@ -106,22 +106,45 @@ qint64 positionContentKey(const proto::Position &p) {
 }
 
 QByteArray networkJson(const proto::Position &p) {
+    // Written by hand (no QJsonDocument per fix): {"cells":[[mcc,mnc,lac,cid,sig],...],"wifi":[["bssid",rssi],...]}
     if (p.cells.isEmpty() && p.wifi.isEmpty())
         return {};
-    QJsonObject o;
+    QByteArray j;
+    j.reserve(32 + int(p.cells.size()) * 40 + int(p.wifi.size()) * 32);
+    j += '{';
     if (!p.cells.isEmpty()) {
-        QJsonArray a;
-        for (const proto::CellTower &c : p.cells)
-            a.append(QJsonArray{c.mcc, c.mnc, double(c.lac), double(c.cellId), c.signal});
-        o.insert(QStringLiteral("cells"), a);
+        j += "\"cells\":[";
+        for (qsizetype i = 0; i < p.cells.size(); ++i) {
+            const proto::CellTower &c = p.cells[i];
+            if (i) j += ',';
+            j += '[';
+            j += QByteArray::number(c.mcc); j += ',';
+            j += QByteArray::number(c.mnc); j += ',';
+            j += QByteArray::number(c.lac); j += ',';
+            j += QByteArray::number(c.cellId); j += ',';
+            j += QByteArray::number(c.signal);
+            j += ']';
+        }
+        j += ']';
     }
     if (!p.wifi.isEmpty()) {
-        QJsonArray a;
-        for (const proto::WifiAccessPoint &w : p.wifi)
-            a.append(QJsonArray{w.bssid, w.rssi});
-        o.insert(QStringLiteral("wifi"), a);
+        if (!p.cells.isEmpty()) j += ',';
+        j += "\"wifi\":[";
+        for (qsizetype i = 0; i < p.wifi.size(); ++i) {
+            const proto::WifiAccessPoint &w = p.wifi[i];
+            if (i) j += ',';
+            j += "[\"";
+            for (QChar ch : w.bssid)  // a MAC address; anything else is dropped, never breaks the JSON
+                if (ch.isLetterOrNumber() || ch == QLatin1Char(':') || ch == QLatin1Char('-'))
+                    j += char(ch.toLatin1());
+            j += "\",";
+            j += QByteArray::number(w.rssi);
+            j += ']';
+        }
+        j += ']';
     }
-    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+    j += '}';
+    return j;
 }
 
 void parseNetworkJson(const QByteArray &json, proto::Position *p) {
@@ -246,6 +269,8 @@ bool Store::openImpl(const QString &path, const StoreOptions &options) {
 }
 
 void Store::close() {
+    m_nFrame.reset(); m_nPosition.reset(); m_nStatus.reset(); m_nEvent.reset();
+    m_native = false;
     m_insFrame.reset(); m_insPosition.reset(); m_insStatus.reset(); m_insEvent.reset();
     m_insDevice.reset(); m_findDevice.reset(); m_updLogin.reset(); m_touchDevice.reset();
     m_writerPrepared = false;
@@ -482,11 +507,14 @@ QHash<qint64, StoredPosition> Store::lastPositions() {
     QHash<qint64, StoredPosition> out;
     QSqlQuery q(database());
     q.setForwardOnly(true);
-    if (!q.exec(QStringLiteral("SELECT %1 FROM positions p WHERE p.lat IS NOT NULL AND p.fix_time = "
-                               "(SELECT fix_time FROM positions WHERE device_id=p.device_id AND lat IS NOT NULL "
-                               " ORDER BY fix_time DESC LIMIT 1) "
-                               "AND p.device_id IN (SELECT id FROM devices)")
-                    .arg(QLatin1String(kPositionColumns)))) {
+    // Driven by the device list: per device one backward step in the primary key.
+    QString cols = QLatin1String(kPositionColumns);
+    cols.replace(QLatin1String(", "), QLatin1String(", p."));
+    // CROSS JOIN keeps devices as the outer loop whatever the planner's statistics say.
+    if (!q.exec(QStringLiteral("SELECT p.%1 FROM devices d CROSS JOIN positions p ON p.device_id = d.id AND p.fix_time = "
+                               "(SELECT fix_time FROM positions WHERE device_id = d.id AND lat IS NOT NULL "
+                               " ORDER BY fix_time DESC LIMIT 1) WHERE p.lat IS NOT NULL")
+                    .arg(cols))) {
         m_error = q.lastError().text();
         return out;
     }
@@ -537,9 +565,11 @@ QHash<qint64, StatusSample> Store::lastStatus() {
     QHash<qint64, StatusSample> out;
     QSqlQuery q(database());
     q.setForwardOnly(true);
-    if (!q.exec(QStringLiteral("SELECT %1 FROM status s WHERE s.id = (SELECT id FROM status WHERE device_id=s.device_id "
-                               "ORDER BY time DESC, id DESC LIMIT 1) AND s.device_id IN (SELECT id FROM devices)")
-                    .arg(QLatin1String(kStatusColumns)))) {
+    QString cols = QLatin1String(kStatusColumns);
+    cols.replace(QLatin1String(", "), QLatin1String(", s."));
+    if (!q.exec(QStringLiteral("SELECT s.%1 FROM devices d CROSS JOIN status s ON s.id = (SELECT id FROM status WHERE device_id = d.id "
+                               "ORDER BY time DESC, id DESC LIMIT 1)")
+                    .arg(cols))) {
         m_error = q.lastError().text();
         return out;
     }
@@ -688,6 +718,17 @@ qint64 Store::countFrames() {
 // ---------------------------------------------------------------------------------------
 // writer path
 
+static const char kInsertFrameSql[] =
+    "INSERT INTO frames(time, direction, peer, port, device_id, protocol, type, bytes, reply_to) VALUES(?,?,?,?,?,?,?,?,?)";
+static const char kInsertPositionSql[] =
+    "INSERT OR IGNORE INTO positions(device_id, fix_time, ckey, server_time, lat, lon, altitude, speed, course, satellites,"
+    " valid, source, accuracy, network, frame_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+static const char kInsertStatusSql[] =
+    "INSERT INTO status(device_id, time, battery, volts, signal, charging, acc, armed, gps, relay, frame_id)"
+    " VALUES(?,?,?,?,?,?,?,?,?,?,?)";
+static const char kInsertEventSql[] =
+    "INSERT OR IGNORE INTO events(device_id, time, kind, detail, frame_id) VALUES(?,?,?,?,?)";
+
 bool Store::prepareWriter() {
     QSqlDatabase db = database();
     auto prep = [&](std::unique_ptr<QSqlQuery> &q, const QString &sql) {
@@ -699,20 +740,30 @@ bool Store::prepareWriter() {
         return true;
     };
     m_writerPrepared =
-        prep(m_insFrame, QStringLiteral("INSERT INTO frames(time, direction, peer, port, device_id, protocol, type, bytes, reply_to)"
-                                        " VALUES(?,?,?,?,?,?,?,?,?)"))
-        && prep(m_insPosition, QStringLiteral("INSERT OR IGNORE INTO positions(device_id, fix_time, ckey, server_time, lat, lon,"
-                                              " altitude, speed, course, satellites, valid, source, accuracy, network, frame_id)"
-                                              " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"))
-        && prep(m_insStatus, QStringLiteral("INSERT INTO status(device_id, time, battery, volts, signal, charging, acc, armed, gps,"
-                                            " relay, frame_id) VALUES(?,?,?,?,?,?,?,?,?,?,?)"))
-        && prep(m_insEvent, QStringLiteral("INSERT OR IGNORE INTO events(device_id, time, kind, detail, frame_id) VALUES(?,?,?,?,?)"))
+        prep(m_insFrame, QLatin1String(kInsertFrameSql))
+        && prep(m_insPosition, QLatin1String(kInsertPositionSql))
+        && prep(m_insStatus, QLatin1String(kInsertStatusSql))
+        && prep(m_insEvent, QLatin1String(kInsertEventSql))
         && prep(m_insDevice, QStringLiteral("INSERT INTO devices(imei, protocol, model, login_tz, created, last_seen) VALUES(?,?,?,?,?,?)"))
         && prep(m_findDevice, QStringLiteral("SELECT id, protocol, model, login_tz, last_seen FROM devices WHERE imei=?"))
         && prep(m_updLogin, QStringLiteral("UPDATE devices SET protocol=?, model=?, login_tz=? WHERE id=?"))
         && prep(m_touchDevice, QStringLiteral("UPDATE devices SET last_seen=? WHERE id=?"));
     if (m_findDevice)
         m_findDevice->setForwardOnly(true);
+    if (m_writerPrepared && qEnvironmentVariableIsEmpty("TRACKERDESK_NO_NATIVE_SQLITE")) {
+        void *handle = nullptr;
+        if (const NativeApi *api = NativeApi::get(db, &handle)) {
+            m_nFrame = std::make_unique<NativeStatement>(api, handle);
+            m_nPosition = std::make_unique<NativeStatement>(api, handle);
+            m_nStatus = std::make_unique<NativeStatement>(api, handle);
+            m_nEvent = std::make_unique<NativeStatement>(api, handle);
+            m_native = m_nFrame->prepare(kInsertFrameSql, &m_error) && m_nPosition->prepare(kInsertPositionSql, &m_error)
+                       && m_nStatus->prepare(kInsertStatusSql, &m_error) && m_nEvent->prepare(kInsertEventSql, &m_error);
+            if (!m_native) {
+                m_nFrame.reset(); m_nPosition.reset(); m_nStatus.reset(); m_nEvent.reset();
+            }
+        }
+    }
     return m_writerPrepared;
 }
 
@@ -772,6 +823,26 @@ qint64 Store::resolveDevice(const WorkItem &item, bool *created, QList<QString> 
 
 qint64 Store::insertFrame(qint64 timeMs, proto::Direction dir, const WorkItem &item, qint64 deviceId,
                           const QString &protocol, int type, const QByteArray &bytes, qint64 replyTo) {
+    if (m_native) {
+        NativeStatement &n = *m_nFrame;
+        const QByteArray peer = item.peerAddress.toUtf8();
+        const QByteArray proto = protocol.toUtf8();
+        n.bind(1, timeMs);
+        n.bind(2, dir == proto::Direction::ToDevice ? 1 : 0);
+        if (item.peerAddress.isNull()) n.bindNull(3); else n.bindText(3, peer);
+        n.bind(4, int(item.peerPort));
+        if (deviceId > 0) n.bind(5, deviceId); else n.bindNull(5);
+        n.bindText(6, proto);
+        n.bind(7, type);
+        n.bindBlob(8, bytes);
+        if (replyTo > 0) n.bind(9, replyTo); else n.bindNull(9);
+        QString err;
+        if (!n.exec(&err)) {
+            m_error = QStringLiteral("storing a frame failed: %1").arg(err);
+            return -1;
+        }
+        return n.lastInsertId();
+    }
     QSqlQuery &q = *m_insFrame;
     q.bindValue(0, timeMs);
     q.bindValue(1, dir == proto::Direction::ToDevice ? 1 : 0);
@@ -790,6 +861,46 @@ qint64 Store::insertFrame(qint64 timeMs, proto::Direction dir, const WorkItem &i
 bool Store::insertPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId,
                             const QList<proto::Position> &positions, int *stored, int *duplicates,
                             QList<bool> *isNew) {
+    if (m_native) {
+        NativeStatement &n = *m_nPosition;
+        for (const proto::Position &p : positions) {
+            n.bind(1, deviceId);
+            n.bind(2, toMsOr(p.time, serverTimeMs));
+            n.bind(3, positionContentKey(p));
+            n.bind(4, serverTimeMs);
+            if (p.hasCoordinates) {
+                n.bind(5, p.latitude);
+                n.bind(6, p.longitude);
+            } else {
+                n.bindNull(5);
+                n.bindNull(6);
+            }
+            auto optD = [&n](int i, const std::optional<double> &v) { if (v) n.bind(i, *v); else n.bindNull(i); };
+            optD(7, p.altitude);
+            optD(8, p.speedKmh);
+            optD(9, p.course);
+            if (p.satellites) n.bind(10, *p.satellites); else n.bindNull(10);
+            n.bind(11, int(p.valid));
+            n.bind(12, sourceCode(p.source));
+            optD(13, p.accuracy);
+            const QByteArray net = networkJson(p);
+            if (net.isEmpty()) n.bindNull(14); else n.bindText(14, net);
+            if (frameId > 0) n.bind(15, frameId); else n.bindNull(15);
+            QString err;
+            if (!n.exec(&err)) {
+                m_error = QStringLiteral("storing a position failed: %1").arg(err);
+                return false;
+            }
+            const bool added = n.changes() > 0;
+            if (added)
+                ++*stored;
+            else
+                ++*duplicates;
+            if (isNew)
+                isNew->append(added);
+        }
+        return true;
+    }
     QSqlQuery &q = *m_insPosition;
     for (const proto::Position &p : positions) {
         q.bindValue(0, deviceId);
@@ -822,6 +933,28 @@ bool Store::insertPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId
 }
 
 bool Store::insertStatus(qint64 deviceId, qint64 timeMs, qint64 frameId, const proto::Status &s) {
+    if (m_native) {
+        NativeStatement &n = *m_nStatus;
+        auto optI = [&n](int i, const std::optional<int> &v) { if (v) n.bind(i, *v); else n.bindNull(i); };
+        auto optB = [&n](int i, const std::optional<bool> &v) { if (v) n.bind(i, int(*v)); else n.bindNull(i); };
+        n.bind(1, deviceId);
+        n.bind(2, timeMs);
+        optI(3, s.batteryPercent);
+        if (s.batteryVolts) n.bind(4, *s.batteryVolts); else n.bindNull(4);
+        optI(5, s.gsmSignal);
+        optB(6, s.charging);
+        optB(7, s.acc);
+        optB(8, s.armed);
+        optB(9, s.gpsTracking);
+        optB(10, s.relayCut);
+        if (frameId > 0) n.bind(11, frameId); else n.bindNull(11);
+        QString err;
+        if (!n.exec(&err)) {
+            m_error = QStringLiteral("storing a status sample failed: %1").arg(err);
+            return false;
+        }
+        return true;
+    }
     QSqlQuery &q = *m_insStatus;
     q.bindValue(0, deviceId);
     q.bindValue(1, timeMs);
@@ -838,6 +971,21 @@ bool Store::insertStatus(qint64 deviceId, qint64 timeMs, qint64 frameId, const p
 }
 
 bool Store::insertEvent(qint64 deviceId, qint64 timeMs, const QString &kind, const QString &detail, qint64 frameId) {
+    if (m_native) {
+        NativeStatement &n = *m_nEvent;
+        const QByteArray k = kind.toUtf8(), d = detail.toUtf8();
+        if (deviceId > 0) n.bind(1, deviceId); else n.bindNull(1);
+        n.bind(2, timeMs);
+        n.bindText(3, k);
+        n.bindText(4, d);
+        if (frameId > 0) n.bind(5, frameId); else n.bindNull(5);
+        QString err;
+        if (!n.exec(&err)) {
+            m_error = QStringLiteral("storing an event failed: %1").arg(err);
+            return false;
+        }
+        return true;
+    }
     QSqlQuery &q = *m_insEvent;
     q.bindValue(0, idOrNull(deviceId));
     q.bindValue(1, timeMs);

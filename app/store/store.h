@@ -5,6 +5,7 @@
 #pragma once
 
 #include "store/records.h"
+#include "store/sqlitenative.h"
 
 #include <QHash>
 #include <QSqlDatabase>
@@ -46,6 +47,8 @@ public:
     Store &operator=(const Store &) = delete;
 
     static QString fileName() { return QStringLiteral("trackerdesk.db"); }
+    // True when the writer path uses the SQLite C API (after the first applyBatch).
+    bool usesNativeInserts() const { return m_native; }
 
     // Opens (creating if needed) and migrates the database. False with lastError() set on
     // failure: a folder that cannot be created, a read-only file, not a database, corrupt,
@@ -141,6 +144,9 @@ private:
     std::unique_ptr<QSqlQuery> m_insFrame, m_insPosition, m_insStatus, m_insEvent, m_insDevice,
         m_findDevice, m_updLogin, m_touchDevice;
     QHash<QString, DeviceCacheEntry> m_deviceCache;  // writer: IMEI -> row
+    // The same inserts through the SQLite C API when available (see sqlitenative.h).
+    std::unique_ptr<NativeStatement> m_nFrame, m_nPosition, m_nStatus, m_nEvent;
+    bool m_native = false;
 };
 
 } // namespace td::store

@@ -1,8 +1,23 @@
 #include "store/writer.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
+#include <QSqlError>
+#include <QSqlQuery>
 
 namespace td::store {
+
+QString WriterStats::text() const {
+    return QStringLiteral("%1 commits of %2 items (average %3, largest %4), commit time average %5 ms, max %6 ms, %7 checkpoints%8")
+        .arg(commits).arg(items).arg(commits ? double(items) / commits : 0, 0, 'f', 1).arg(maxBatch)
+        .arg(commits ? commitMsTotal / commits : 0, 0, 'f', 2).arg(commitMsMax, 0, 'f', 1).arg(checkpoints)
+        .arg(failed ? QStringLiteral(", %1 items failed").arg(failed) : QString());
+}
+
+WriterStats StoreWriter::stats() const {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_stats;
+}
 
 StoreWriter::StoreWriter(QObject *parent) : QObject(parent) {
     qRegisterMetaType<td::store::WorkResult>();
@@ -28,7 +43,37 @@ bool StoreWriter::start(const WriterOptions &options, QString *error) {
         if (error) *error = err;
         return false;
     }
+    if (!options.store.readOnly && options.checkpointPages > 0)
+        m_checkpointer = std::thread([this] { checkpointLoop(); });
     return true;
+}
+
+// Checkpoints the WAL from a connection of its own when the writer says it has grown.
+// PASSIVE: copies what it can without blocking the writer or readers.
+void StoreWriter::checkpointLoop() {
+    Store store;
+    if (!store.open(m_options.path, m_options.store))
+        return;
+    QSqlQuery q(store.database());
+    for (;;) {
+        {
+            std::unique_lock<std::mutex> lock(m_mutex);
+            // Also once a second: cheap when the WAL has nothing new.
+            m_checkpointCv.wait_for(lock, std::chrono::seconds(1), [this] { return m_stop || m_checkpointWanted; });
+            if (m_stop)
+                break;
+            m_checkpointWanted = false;
+        }
+        if (q.exec(QStringLiteral("PRAGMA wal_checkpoint(PASSIVE)"))) {
+            q.finish();
+            std::lock_guard<std::mutex> lock(m_mutex);
+            ++m_stats.checkpoints;
+        } else {
+            emit pruneFailed(QStringLiteral("WAL checkpoint failed: %1").arg(q.lastError().text()));
+        }
+    }
+    q.finish();
+    store.close();
 }
 
 void StoreWriter::submit(WorkItem item) {
@@ -63,6 +108,9 @@ void StoreWriter::stop() {
     }
     m_cv.notify_one();
     m_thread.join();
+    m_checkpointCv.notify_one();
+    if (m_checkpointer.joinable())
+        m_checkpointer.join();
 }
 
 void StoreWriter::setRetention(const RetentionPolicy &policy) {
@@ -89,7 +137,14 @@ void StoreWriter::run(std::promise<QString> *opened) {
         opened->set_value(store.lastError());
         return;
     }
+    // The checkpointer thread does the checkpoints (see WriterOptions::checkpointPages).
+    const bool ownCheckpoints = m_options.checkpointPages > 0 && !m_options.store.readOnly;
+    if (ownCheckpoints) {
+        QSqlQuery q(store.database());
+        q.exec(QStringLiteral("PRAGMA wal_autocheckpoint=0"));
+    }
     opened->set_value(QString());
+    qint64 walPagesSinceCheckpoint = 0;
 
     using clock = std::chrono::steady_clock;
     const auto window = std::chrono::milliseconds(qMax(0, m_options.commitWindowMs));
@@ -129,7 +184,30 @@ void StoreWriter::run(std::promise<QString> *opened) {
             }
         }
         if (!batch.isEmpty()) {
-            if (store.applyBatch(batch, &results)) {
+            QElapsedTimer t;
+            t.start();
+            const bool ok = store.applyBatch(batch, &results);
+            const double ms = t.nsecsElapsed() / 1e6;
+            {
+                std::lock_guard<std::mutex> lock(m_mutex);
+                if (ok) {
+                    ++m_stats.commits;
+                    m_stats.items += batch.size();
+                    m_stats.maxBatch = qMax<qint64>(m_stats.maxBatch, batch.size());
+                    m_stats.commitMsTotal += ms;
+                    m_stats.commitMsMax = qMax(m_stats.commitMsMax, ms);
+                } else {
+                    m_stats.failed += batch.size();
+                }
+                // Roughly 3 pages per 4 items (frames, positions and their indexes).
+                walPagesSinceCheckpoint += batch.size() * 3 / 4 + 1;
+                if (ownCheckpoints && walPagesSinceCheckpoint >= m_options.checkpointPages) {
+                    walPagesSinceCheckpoint = 0;
+                    m_checkpointWanted = true;
+                    m_checkpointCv.notify_one();
+                }
+            }
+            if (ok) {
                 ++m_commits;
                 emit committed(results);
             } else {

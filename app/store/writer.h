@@ -18,6 +18,17 @@
 
 namespace td::store {
 
+struct WriterStats {
+    qint64 commits = 0;
+    qint64 items = 0;
+    qint64 failed = 0;            // items of failed transactions
+    qint64 maxBatch = 0;
+    double commitMsTotal = 0;     // time inside applyBatch (insert + COMMIT + fsync)
+    double commitMsMax = 0;
+    qint64 checkpoints = 0;
+    QString text() const;
+};
+
 struct WriterOptions {
     QString path;                  // database file
     StoreOptions store;
@@ -25,6 +36,10 @@ struct WriterOptions {
     int maxBatch = 8192;           // items per transaction at most
     RetentionPolicy retention;
     int pruneIntervalMs = 60000;   // how often pruning runs (in short chunks between commits)
+    // WAL checkpoints run on a connection of their own (PASSIVE, never blocking the
+    // writer) once the WAL has grown past this many pages; the writer itself never
+    // checkpoints, so a commit never waits for the database file to be synced.
+    int checkpointPages = 4000;
 };
 
 class StoreWriter : public QObject {
@@ -49,6 +64,7 @@ public:
     void pruneNow();               // prune at the next idle moment
     qint64 pending() const;
     qint64 commits() const { return m_commits.load(); }
+    WriterStats stats() const;
 
 signals:
     // Emitted on the writer thread; connect with a queued (auto) connection. `results`
@@ -61,6 +77,7 @@ signals:
 
 private:
     void run(std::promise<QString> *opened);
+    void checkpointLoop();
 
     WriterOptions m_options;
     std::thread m_thread;
@@ -72,6 +89,10 @@ private:
     bool m_pruneRequested = false;
     RetentionPolicy m_retention;
     std::atomic<qint64> m_commits{0};
+    WriterStats m_stats;                 // guarded by m_mutex
+    std::thread m_checkpointer;
+    std::condition_variable m_checkpointCv;
+    bool m_checkpointWanted = false;
 };
 
 } // namespace td::store

@@ -201,6 +201,7 @@ struct LoadResult {
     qint64 peakRssKb = 0;
     qint64 unacked = 0;
     qint64 badAcks = 0;
+    QString writer;         // the server's group-commit figures (from its log)
     bool ok = false;
 };
 
@@ -218,6 +219,8 @@ LoadResult load(const QString &binary, const QString &dir, int devices, double r
     o.connectRate = 2000;
     o.ackTimeoutMs = 30000;
     o.durationSec = seconds + 5;
+    o.coalesceUs = 300;
+    o.startAtLogin = true;
     sim::Simulator s(o);
     for (int i = 0; i < devices; ++i) {
         sim::DeviceSpec d;
@@ -258,6 +261,11 @@ LoadResult load(const QString &binary, const QString &dir, int devices, double r
     r.badAcks = end.badAcks + end.unexpectedAcks;
     s.stop();
     server.stop();
+    QFile err(server.log + QStringLiteral(".err"));
+    if (err.open(QIODevice::ReadOnly))
+        for (const QByteArray &line : err.readAll().split('\n'))
+            if (line.contains("store writer:"))
+                r.writer = QString::fromUtf8(line.mid(line.indexOf("store writer:") + 14));
     r.ok = true;
     return r;
 }
@@ -283,6 +291,7 @@ IdleResult idle(const QString &binary, const QString &dir, int connections) {
     o.port = server.port;
     o.connectRate = 2000;
     o.ackTimeoutMs = 30000;
+    o.coalesceUs = 300;
     sim::Simulator s(o);
     for (int i = 0; i < connections; ++i) {
         sim::DeviceSpec d;
@@ -307,6 +316,10 @@ IdleResult idle(const QString &binary, const QString &dir, int connections) {
 } // namespace
 
 int main(int argc, char **argv) {
+    // The simulator holds thousands of sockets: Qt's own event dispatcher (as the headless
+    // server uses) rather than GLib's.
+    if (qEnvironmentVariableIsEmpty("TRACKERDESK_GLIB"))
+        qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
     QCommandLineParser p;
     p.addHelpOption();
@@ -334,7 +347,11 @@ int main(int argc, char **argv) {
     const double satRate = p.value(satO).toDouble();
     const int seconds = p.value(secO).toInt();
 
-    out(QStringLiteral("## bench_server (%1 cores, work folder %2)").arg(QThread::idealThreadCount()).arg(tmp.path()));
+    auto loadavg = [] {
+        QFile f(QStringLiteral("/proc/loadavg"));
+        return f.open(QIODevice::ReadOnly) ? QString::fromLatin1(f.readAll()).section(QLatin1Char(' '), 0, 2) : QString();
+    };
+    out(QStringLiteral("## bench_server (%1 cores, load average %2, work folder %3)").arg(QThread::idealThreadCount()).arg(loadavg(), tmp.path()));
     const BaselineResult base = baseline(tmp.filePath(QStringLiteral("baseline")) , devices, p.value(baseO).toLongLong(), p.value(batchO).toInt());
     out(QStringLiteral("baseline: %1 rows straight into SQLite (%2 per transaction, synchronous=FULL, growing (device, time) key): %3 rows/s")
             .arg(base.rows).arg(p.value(batchO)).arg(base.rowsPerSec(), 0, 'f', 0));
@@ -345,6 +362,7 @@ int main(int argc, char **argv) {
             .arg(devices).arg(rate).arg(target.offered, 0, 'f', 0).arg(target.ackedPerSec, 0, 'f', 0).arg(target.p50, 0, 'f', 2)
             .arg(target.p99, 0, 'f', 2).arg(target.max, 0, 'f', 1).arg(target.serverCpu, 0, 'f', 0)
             .arg(target.peakRssKb / 1024.0, 0, 'f', 1).arg(target.simCpu, 0, 'f', 0).arg(target.unacked).arg(target.badAcks));
+    out(QStringLiteral("  writer: ") + target.writer);
 
     const LoadResult sat = load(binary, tmp.filePath(QStringLiteral("saturated")), devices, satRate, seconds, 32);
     out(QStringLiteral("saturated: %1 trackers x %2 fixes/s = %3 offered: %4 acked fixes/s, ack latency p50 %5 ms p99 %6 ms, "
@@ -352,6 +370,7 @@ int main(int argc, char **argv) {
             .arg(devices).arg(satRate).arg(sat.offered, 0, 'f', 0).arg(sat.ackedPerSec, 0, 'f', 0).arg(sat.p50, 0, 'f', 2)
             .arg(sat.p99, 0, 'f', 2).arg(sat.serverCpu, 0, 'f', 0).arg(sat.peakRssKb / 1024.0, 0, 'f', 1).arg(sat.simCpu, 0, 'f', 0)
             .arg(sat.unacked).arg(sat.badAcks));
+    out(QStringLiteral("  writer: ") + sat.writer);
     out(QStringLiteral("server / baseline: %1 % (saturated acked fixes/s over baseline rows/s)")
             .arg(base.rowsPerSec() > 0 ? 100.0 * sat.ackedPerSec / base.rowsPerSec() : 0, 0, 'f', 0));
 
@@ -362,5 +381,6 @@ int main(int argc, char **argv) {
                 .arg(id.connections).arg(id.fdLimit).arg(id.rssBeforeKb / 1024.0, 0, 'f', 1).arg(id.rssAfterKb / 1024.0, 0, 'f', 1)
                 .arg(id.perConnectionKb(), 0, 'f', 1));
     }
+    out(QStringLiteral("load average at the end: %1").arg(loadavg()));
     return 0;
 }

@@ -6,9 +6,11 @@
 #include "store/writer.h"
 
 #include <QFile>
+#include <QDir>
 #include <QSignalSpy>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QSqlRecord>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimeZone>
@@ -79,6 +81,9 @@ private slots:
     void writerGroupsCommitsAndKeepsOrder();
     void writerFlushesOnStop();
     void restartKeepsDevicesAndHistory();
+    void nativeAndQtSqlPathsAgree();
+    void redecodeReplacesDerivedData_data();
+    void redecodeReplacesDerivedData();
 };
 
 void TestStore::opensFreshDatabaseInWalMode() {
@@ -571,6 +576,133 @@ void TestStore::restartKeepsDevicesAndHistory() {
     QCOMPARE(r[0].deviceId, d->id);
     QVERIFY(!r[0].deviceCreated);
     QCOMPARE(s.devices().size(), 1);
+}
+
+void TestStore::nativeAndQtSqlPathsAgree() {
+    // The writer binds through the SQLite C API when it can (sqlitenative.h), else through
+    // QSqlQuery. Both must store exactly the same rows.
+    auto fill = [](const QString &path, bool native, bool *usedNative) {
+        if (native)
+            qunsetenv("TRACKERDESK_NO_NATIVE_SQLITE");
+        else
+            qputenv("TRACKERDESK_NO_NATIVE_SQLITE", "1");
+        Store s;
+        if (!s.open(path))
+            return false;
+        proto::Position lbs;
+        lbs.time = QDateTime::fromMSecsSinceEpoch(T0 + 5000, QTimeZone::UTC);
+        lbs.hasCoordinates = false;
+        lbs.source = proto::PositionSource::Wifi;
+        lbs.wifi = {proto::WifiAccessPoint{QStringLiteral("aa:bb:cc:dd:ee:ff"), -61}};
+        lbs.cells = {proto::CellTower{204, 8, 1234, 56789, 20}};
+        WorkItem a = inbound(QStringLiteral("864717003283581"), T0, {fix(T0, 52.5, 4.5), lbs});
+        a.status = proto::Status{};
+        a.status->batteryVolts = 4.1;
+        a.status->charging = false;
+        a.alarms = {QStringLiteral("sos")};
+        WorkItem b = inbound(QString(), T0 + 1);
+        b.storeData = false;
+        b.peerAddress = QString();
+        QList<WorkResult> r;
+        const bool ok = s.applyBatch({a, b, a}, &r);
+        *usedNative = s.usesNativeInserts();
+        qunsetenv("TRACKERDESK_NO_NATIVE_SQLITE");
+        return ok && r.size() == 3 && r[2].duplicates == 2;
+    };
+    QTemporaryDir dir;
+    bool n1 = false, n2 = true;
+    QVERIFY(fill(dir.filePath(QStringLiteral("native.db")), true, &n1));
+    QVERIFY(fill(dir.filePath(QStringLiteral("qt.db")), false, &n2));
+    QVERIFY(!n2);
+    qInfo() << "SQLite C API path available:" << n1;
+    auto dump = [](const QString &path) {
+        QStringList rows;
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), path);
+            db.setDatabaseName(path);
+            db.open();
+            QSqlQuery q(db);
+            for (const char *sql : {"SELECT * FROM positions ORDER BY device_id, fix_time, ckey",
+                                    "SELECT time, direction, peer, port, device_id, protocol, type, hex(bytes), reply_to FROM frames ORDER BY id",
+                                    "SELECT device_id, time, battery, volts, signal, charging, frame_id FROM status ORDER BY id",
+                                    "SELECT device_id, time, kind, detail, frame_id FROM events ORDER BY id"}) {
+                q.exec(QLatin1String(sql));
+                while (q.next()) {
+                    QStringList cols;
+                    for (int i = 0; i < q.record().count(); ++i)
+                        cols << (q.value(i).isNull() ? QStringLiteral("NULL") : q.value(i).toString());
+                    rows << cols.join(QLatin1Char('|'));
+                }
+            }
+            q.finish();
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(path);
+        return rows;
+    };
+    const QStringList a = dump(dir.filePath(QStringLiteral("native.db")));
+    const QStringList b = dump(dir.filePath(QStringLiteral("qt.db")));
+    QVERIFY(a.size() > 6);
+    QCOMPARE(a, b);
+}
+
+// Raw frames are the source of truth: stored frames whose positions an old decoder got
+// wrong are decoded again and their positions replaced. Real GT06 position frames from
+// tests/data/gt06_vectors.tsv (rows with a computed position and a good CRC).
+void TestStore::redecodeReplacesDerivedData_data() {
+    QTest::addColumn<QByteArray>("frame");
+    QTest::addColumn<QString>("time");
+    QTest::addColumn<double>("lat");
+    QTest::addColumn<double>("lon");
+    QFile f(QStringLiteral(TD_TEST_DATA "/gt06_vectors.tsv"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QList<QByteArray> header = f.readLine().trimmed().split('\t');
+    const int cHex = header.indexOf("hex"), cType = header.indexOf("message_type"), cCrc = header.indexOf("crc_ok"),
+              cTime = header.indexOf("calc_time_utc"), cLat = header.indexOf("calc_lat"), cLon = header.indexOf("calc_lon"),
+              cModel = header.indexOf("model_override");
+    int rows = 0;
+    while (!f.atEnd() && rows < 8) {
+        const QList<QByteArray> c = f.readLine().split('\t');
+        if (c.size() <= qMax(cLon, cModel) || c[cCrc] != "true" || c[cLat].isEmpty() || !c[cModel].isEmpty())
+            continue;
+        if (c[cType] != "0x22" && c[cType] != "0x12" && c[cType] != "0x16" && c[cType] != "0xa0")
+            continue;
+        QTest::addRow("%s #%d", c[cType].constData(), rows++) << QByteArray::fromHex(c[cHex]) << QString::fromUtf8(c[cTime])
+                                                             << c[cLat].toDouble() << c[cLon].toDouble();
+    }
+    QVERIFY(rows >= 3);
+}
+
+void TestStore::redecodeReplacesDerivedData() {
+    QFETCH(QByteArray, frame);
+    QFETCH(QString, time);
+    QFETCH(double, lat);
+    QFETCH(double, lon);
+    QTemporaryDir dir;
+    Store s;
+    QVERIFY(s.open(dir.filePath(QStringLiteral("td.db"))));
+    // As stored by an older, buggy decoder: the right bytes, a wrong position.
+    WorkItem w = inbound(QStringLiteral("864717003283581"), T0, {fix(T0, -1.0, -2.0)});
+    w.bytes = frame;
+    w.replies.clear();
+    w.replyTypes.clear();
+    QList<WorkResult> r;
+    QVERIFY(s.applyBatch({w}, &r));
+    RedecodeReport rep;
+    QVERIFY2(s.redecode({}, &rep), qPrintable(s.lastError()));
+    QCOMPARE(rep.frames, 1);
+    QCOMPARE(rep.positionsRemoved, 1);
+    QCOMPARE(rep.positions, 1);
+    QList<StoredPosition> got;
+    s.forEachPosition({}, {}, {}, {}, [&](const StoredPosition &p) { got << p; return true; });
+    QCOMPARE(got.size(), 1);
+    QCOMPARE(got[0].frameId, r[0].frameId);
+    QVERIFY2(qAbs(got[0].position.latitude - lat) < 1e-5, qPrintable(QString::number(got[0].position.latitude, 'f', 6)));
+    QVERIFY(qAbs(got[0].position.longitude - lon) < 1e-5);
+    QCOMPARE(got[0].position.time.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")), time);
+    // Idempotent: decoding again gives the same single position.
+    QVERIFY(s.redecode({}, &rep));
+    QCOMPARE(s.countPositions({}, {}, {}), 1);
 }
 
 QTEST_GUILESS_MAIN(TestStore)
