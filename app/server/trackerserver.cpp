@@ -376,7 +376,16 @@ void TrackerServer::handleFrame(Connection *c, proto::DecodedFrame &&frame) {
         }
         return;
     }
-    queueFrame(c, frame, true, true, now);
+    // A frame that should carry a fix but whose fix could not be decoded is stored (the raw
+    // bytes, for a better decoder) but not acknowledged: an ack would make the device drop
+    // data we do not have. The device sends it again.
+    const proto::MessageKind k = frame.message.kind;
+    const bool dataLost = !frame.ok() && frame.message.positions.isEmpty() && !frame.replies.isEmpty()
+                          && (k == proto::MessageKind::Position || k == proto::MessageKind::Alarm || k == proto::MessageKind::Lbs);
+    if (dataLost)
+        log(LogLevel::Warning, QStringLiteral("%1 %2: %3 frame not acknowledged, its fix could not be decoded: %4")
+                                   .arg(c->peer, c->deviceKey, frame.typeName, frame.warnings.join(QStringLiteral("; "))));
+    queueFrame(c, frame, true, !dataLost, now);
 }
 
 bool TrackerServer::identify(Connection *c, const QString &key) {

@@ -78,10 +78,11 @@ void TestDurability::sigkillMidStreamLosesNothingAcknowledged() {
     o.drainTimeoutMs = 60000;
     sim::Simulator s(o);
     const int devices = 24, perDevice = 300;
-    const sim::SimProtocol kinds[] = {sim::SimProtocol::Gt06, sim::SimProtocol::Jt808, sim::SimProtocol::Topin};
+    // GT06 and JT/T 808 (see tst_server simulatorEndToEnd for why not Topin).
+    const sim::SimProtocol kinds[] = {sim::SimProtocol::Gt06, sim::SimProtocol::Jt808};
     for (int i = 0; i < devices; ++i) {
         sim::DeviceSpec d;
-        d.protocol = kinds[i % 3];
+        d.protocol = kinds[i % 2];
         d.id = d.protocol == sim::SimProtocol::Jt808 ? QStringLiteral("0137%1").arg(i, 8, 10, QLatin1Char('0'))
                                                      : QStringLiteral("3570000000%1").arg(i, 5, 10, QLatin1Char('0'));
         d.rate = 150;
@@ -126,7 +127,6 @@ void TestDurability::sigkillMidStreamLosesNothingAcknowledged() {
     QVERIFY2(db.open(QDir(dir.path()).filePath(store::Store::fileName())), qPrintable(db.lastError()));
     QCOMPARE(db.integrityCheck(), QStringLiteral("ok"));
     // Every acknowledged fix exactly once; nothing else (resends were recognised).
-    QCOMPARE(db.countPositions({}, {}, {}), qint64(devices) * perDevice);
     QHash<QString, qint64> ids;
     for (const store::Device &d : db.devices())
         ids.insert(d.imei, d.id);
@@ -144,6 +144,7 @@ void TestDurability::sigkillMidStreamLosesNothingAcknowledged() {
         if (n != 1)
             QFAIL(qPrintable(QStringLiteral("device %1 fix at %2: found %3 times").arg(a.deviceId, a.position.time.toString(Qt::ISODate)).arg(n)));
     }
+    QCOMPARE(db.countPositions({}, {}, {}), qint64(devices) * perDevice);
     // The raw frames show the resends: more inbound position frames than fixes.
     store::FrameFilter inbound;
     inbound.direction = proto::Direction::FromDevice;
