@@ -460,6 +460,11 @@ Gt06Session::Decision Gt06Session::decideAtHeader(const uchar *d, int n) {
             return lim >= win ? Decision{Act::Drop, win, QStringLiteral("no frame end within %1 bytes").arg(win)} : Decision{};
         total = s;
     }
+    // Topin GPS frames (0x10/0x11, length byte 0x12) carry no serial/CRC: the length byte
+    // counts the content only, so the frame is 0x12 + 6 bytes. Cutting them by the standard
+    // rule would fall back to the first CR LF, which can sit inside the coordinates.
+    if (m_topin && !longHeader && declared == 0x12 && (type == 0x10 || type == 0x11))
+        total = declared + 6;
     const int maxFrame = std::min(win, kMaxFrameBytes);
     if (total > maxFrame)
         return {Act::Drop, 2 + lenBytes,
