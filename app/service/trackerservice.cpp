@@ -413,6 +413,46 @@ QString TrackerService::addDevice(const store::Device &device) {
     return {};
 }
 
+QString TrackerService::addDerivedPositions(qint64 deviceId, const QList<proto::Position> &positions,
+                                            qint64 frameId, int *stored) {
+    if (stored)
+        *stored = 0;
+    if (!m_store.isOpen())
+        return QStringLiteral("the store is not open");
+    const auto dev = m_store.device(deviceId);
+    if (!dev)
+        return QStringLiteral("no device with id %1").arg(deviceId);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QList<bool> isNew;
+    if (!m_store.insertDerivedPositions(deviceId, now.toMSecsSinceEpoch(), frameId, positions, &isNew))
+        return m_store.lastError();
+    DeviceStatus *d = statusFor(deviceId, dev->imei);
+    const bool wantPositions = wants("positionsStored(QList<td::store::StoredPosition>)");
+    int count = 0;
+    for (int i = 0; i < positions.size(); ++i) {
+        if (!isNew.value(i, false))
+            continue;
+        ++count;
+        ++m_positionsStored;
+        store::StoredPosition sp;
+        sp.deviceId = deviceId;
+        sp.serverTime = now;
+        sp.frameId = frameId;
+        sp.position = positions[i];
+        if (!sp.position.time.isValid())
+            sp.position.time = now;
+        if (sp.position.hasCoordinates && (!d->lastFix || sp.position.time >= d->lastFix->position.time))
+            d->lastFix = sp;
+        if (wantPositions && m_positionBuffer.size() < 200000)
+            m_positionBuffer.append(sp);
+    }
+    if (count > 0)
+        markDirty(deviceId);
+    if (stored)
+        *stored = count;
+    return {};
+}
+
 void TrackerService::setAcceptUnknownDevices(bool accept) {
     m_config.server.acceptUnknownDevices = accept;
     if (m_server) {

@@ -94,6 +94,12 @@ public slots:
     QString updateDevice(const td::store::Device &device);
     // Adds a device to the list (allowlist); returns an error text, empty on success.
     QString addDevice(const td::store::Device &device);
+    // Stores fixes that did not arrive in a tracker frame (an SMS position, a geolocated
+    // cell/Wi-Fi position) and publishes them like live fixes (positionsStored, the device's
+    // last fix). frameId: the stored frame they were derived from, 0 for none. Returns an
+    // error text, empty on success; *stored: how many were new (resends are not stored twice).
+    QString addDerivedPositions(qint64 deviceId, const QList<td::proto::Position> &positions,
+                                qint64 frameId = 0, int *stored = nullptr);
     void setAcceptUnknownDevices(bool accept);
     void setRetention(const td::store::RetentionPolicy &policy);
 

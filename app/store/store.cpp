@@ -1138,6 +1138,39 @@ qint64 Store::pruneFrames(const RetentionPolicy &policy, qint64 nowMs, int chunk
     return deleted;
 }
 
+bool Store::insertDerivedPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId,
+                                   const QList<proto::Position> &positions, QList<bool> *isNew) {
+    if (!isOpen()) {
+        m_error = QStringLiteral("the store is not open");
+        return false;
+    }
+    if (deviceId <= 0) {
+        m_error = QStringLiteral("no device for the positions");
+        return false;
+    }
+    if (!m_writerPrepared && !prepareWriter())
+        return false;
+    QSqlDatabase db = database();
+    if (!db.transaction()) {
+        m_error = QStringLiteral("cannot start a transaction: %1").arg(db.lastError().text());
+        return false;
+    }
+    int stored = 0, duplicates = 0;
+    QList<bool> added;
+    if (!insertPositions(deviceId, serverTimeMs, frameId, positions, &stored, &duplicates, &added)) {
+        db.rollback();
+        return false;
+    }
+    if (!db.commit()) {
+        m_error = QStringLiteral("cannot commit the positions: %1").arg(db.lastError().text());
+        db.rollback();
+        return false;
+    }
+    if (isNew)
+        *isNew = added;
+    return true;
+}
+
 // ---------------------------------------------------------------------------------------
 // re-decoding
 

@@ -95,6 +95,12 @@ public:
     // Applies the items in ONE transaction. On success every result is ok and the data is
     // durable; on failure nothing of the batch is kept and lastError() says why.
     bool applyBatch(const QList<WorkItem> &items, QList<WorkResult> *results);
+    // Stores fixes that do not come from a tracker frame as it arrived: positions parsed from
+    // an SMS, cell/Wi-Fi positions resolved by a geolocation provider (frameId: the frame
+    // whose inputs produced them, 0 for none). One transaction; resends are recognised
+    // (isNew false) like on the writer path. Usable from any one connection.
+    bool insertDerivedPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId,
+                                const QList<proto::Position> &positions, QList<bool> *isNew);
     // Deletes raw frames beyond the retention policy, at most `chunk` rows per call (one
     // short transaction), so pruning never holds the write lock for long. Returns the
     // number deleted (0: nothing left to prune), -1 on error.
