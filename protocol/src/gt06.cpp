@@ -48,7 +48,7 @@ bool isTopinLoginForm(const uchar *d, int n) {
 }
 
 bool modelIsTopin(const SessionOptions *o) {
-    return o && o->model.compare(QLatin1String("topin"), Qt::CaseInsensitive) == 0;
+    return o && !o->model.isEmpty() && o->model.compare(QLatin1String("topin"), Qt::CaseInsensitive) == 0;
 }
 
 QString garbageReason(const uchar *d, int n) {
@@ -72,8 +72,8 @@ QString garbageReason(const uchar *d, int n) {
 // Frame layout and decoding
 // ---------------------------------------------------------------------------------
 
+// What the framer needs to know about a decoded frame besides the frame itself.
 struct DecodeResult {
-    DecodedFrame frame;
     bool crcBad = false;
     bool lengthBad = false;
     Dialect dialect = Dialect::Standard;
@@ -108,6 +108,59 @@ Dialect detectDialect(const uchar *d, int n, int declaredTotal, bool standardOk,
     return Dialect::Standard;
 }
 
+// Replies built in place: one allocation of the exact size, no intermediate content array
+// (an ack is sent for nearly every frame).
+// 78 78 LL TT <content> SS SS CRC 0D 0A, or 79 79 LL LL ... with `longHeader`.
+QByteArray replyFrame(quint8 type, const uchar *content, int contentLen, quint16 serial, bool longHeader) {
+    const int len = 1 + contentLen + 4;
+    const int head = longHeader ? 4 : 3;
+    QByteArray b(head + len + 2, Qt::Uninitialized);
+    auto *o = reinterpret_cast<uchar *>(b.data());
+    o[0] = o[1] = longHeader ? 0x79 : 0x78;
+    if (longHeader) {
+        o[2] = uchar(len >> 8);
+        o[3] = uchar(len);
+    } else {
+        o[2] = uchar(len);
+    }
+    uchar *p = o + head;
+    *p++ = type;
+    if (contentLen > 0)
+        std::memcpy(p, content, size_t(contentLen));
+    p += contentLen;
+    *p++ = uchar(serial >> 8);
+    *p++ = uchar(serial);
+    const quint16 crc = crcOf(o + 2, int(p - o) - 2);
+    *p++ = uchar(crc >> 8);
+    *p++ = uchar(crc);
+    *p++ = 0x0D;
+    *p = 0x0A;
+    return b;
+}
+
+// Topin: 78 78 LL TT <content> 0D 0A (no serial, no CRC).
+QByteArray topinReplyFrame(quint8 lengthByte, quint8 type, const uchar *content, int contentLen) {
+    QByteArray b(4 + contentLen + 2, Qt::Uninitialized);
+    auto *o = reinterpret_cast<uchar *>(b.data());
+    o[0] = o[1] = 0x78;
+    o[2] = lengthByte;
+    o[3] = type;
+    if (contentLen > 0)
+        std::memcpy(o + 4, content, size_t(contentLen));
+    o[4 + contentLen] = 0x0D;
+    o[5 + contentLen] = 0x0A;
+    return b;
+}
+
+// 0x8A time calibration reply for the current time `nowMs` (UTC).
+QByteArray timeReply(quint16 serial, qint64 nowMs) {
+    int v[6];
+    civilFromMs(nowMs, v);
+    const uchar content[6] = {uchar(std::clamp(v[0] - 2000, 0, 255)), uchar(v[1]), uchar(v[2]),
+                              uchar(v[3]), uchar(v[4]), uchar(v[5])};
+    return replyFrame(MsgTimeRequest, content, 6, serial, false);
+}
+
 // Value and warning text are built by the caller only when annotating (or on a problem).
 void addTrailerField(DecodedFrame &f, bool annotate, int offset, int length, const QString &name, const QString &value,
                      const QString &warning = {}) {
@@ -120,8 +173,8 @@ void addTrailerField(DecodedFrame &f, bool annotate, int offset, int length, con
     f.fields.append(std::move(fl));
 }
 
-void buildReplies(DecodeResult &r, const MessageDef *def, const uchar *d, int n, int serial, int contentStart) {
-    DecodedFrame &f = r.frame;
+void buildReplies(DecodedFrame &f, const DecodeResult &r, const MessageDef *def, const uchar *d, int n, int serial,
+                  int contentStart) {
     ReplyPolicy policy = def ? def->reply : ReplyPolicy::None;
     const int type = f.type;
     if (!def && r.dialect == Dialect::Standard && d[0] == 0x78 && type != 0x80 && type != 0x81 && type != 0x82)
@@ -139,7 +192,7 @@ void buildReplies(DecodeResult &r, const MessageDef *def, const uchar *d, int n,
         break;
     case ReplyPolicy::TimeReply:
         if (serial >= 0)
-            f.replies.append(encodeTimeReply(quint16(serial), QDateTime::currentDateTimeUtc()));
+            f.replies.append(timeReply(quint16(serial), QDateTime::currentMSecsSinceEpoch()));
         break;
     case ReplyPolicy::AddressReply: {
         if (serial < 0)
@@ -154,12 +207,11 @@ void buildReplies(DecodeResult &r, const MessageDef *def, const uchar *d, int n,
         break;
     }
     case ReplyPolicy::TopinAck:
-        f.replies.append(encodeTopinReply(quint8(type)));
+        f.replies.append(topinReplyFrame(0x01, quint8(type), nullptr, 0));
         break;
     case ReplyPolicy::TopinTimeEcho:
         if (contentStart + 6 <= n)
-            f.replies.append(encodeTopinTimeEcho(quint8(type),
-                                                 QByteArray(reinterpret_cast<const char *>(d + contentStart), 6)));
+            f.replies.append(topinReplyFrame(0x00, quint8(type), d + contentStart, 6));
         break;
     case ReplyPolicy::TopinTime:
         f.replies.append(encodeTopinTimeReply(QDateTime::currentDateTimeUtc()));
@@ -170,9 +222,10 @@ void buildReplies(DecodeResult &r, const MessageDef *def, const uchar *d, int n,
     }
 }
 
-DecodeResult decode(const QByteArray &frame, const Context &ctx) {
+// Decodes `frame` into `f` (a fresh DecodedFrame: the caller's return value or stream
+// event, so that nothing is moved or copied afterwards).
+DecodeResult decode(const QByteArray &frame, const Context &ctx, DecodedFrame &f) {
     DecodeResult r;
-    DecodedFrame &f = r.frame;
     f.bytes = frame;
     f.protocol = QStringLiteral("gt06");
     const auto *d = reinterpret_cast<const uchar *>(frame.constData());
@@ -217,7 +270,18 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx) {
     f.type = type;
     const bool hasStopAtEnd = n >= typeAt + 3 && d[n - 2] == 0x0D && d[n - 1] == 0x0A;
     const int minStandard = typeAt + 1 + 6;
-    const bool standardOk = declaredTotal == n && hasStopAtEnd && n >= minStandard && standardCrcValid(d, n);
+    // The CRC over bytes 2 .. end-4, computed once: the dialect check and the CRC field
+    // below ask for the same range on every well-formed frame.
+    int crcLen = -1;
+    quint16 crcValue = 0;
+    auto crcOver = [&](int len) {
+        if (len != crcLen) {
+            crcValue = crcOf(d + 2, len);
+            crcLen = len;
+        }
+        return crcValue;
+    };
+    const bool standardOk = declaredTotal == n && hasStopAtEnd && n >= minStandard && crcOver(n - 6) == be16(d + n - 4);
     r.dialect = detectDialect(d, n, declaredTotal, standardOk, ctx);
     const bool topin = r.dialect == Dialect::Topin;
     if (topin)
@@ -282,16 +346,17 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx) {
 
     // ---- protocol number and content ----
     const MessageDef *def = nullptr;
-    const char *typeName = nullptr;
+    QStringView typeName;
     if (toDevice) {
         typeName = topin ? topinDownlinkName(type) : standardDownlinkName(type);
     } else {
         def = topin ? topinMessage(type) : standardMessage(type);
-        typeName = def ? def->name : nullptr;
+        if (def)
+            typeName = def->name;
     }
     if (!toDevice && !topin && type == 0x17 && declared == 0x28)
-        typeName = "GPS+LBS+RFID";   // the same number is used by the RFID variant
-    f.typeName = typeName ? QString::fromLatin1(typeName) : QStringLiteral("Unknown");
+        typeName = u"GPS+LBS+RFID";   // the same number is used by the RFID variant
+    f.typeName = typeName.isNull() ? QStringLiteral("Unknown") : staticText(typeName);
     if (annotate)
         f.fields.append(makeField(typeAt, 1, QStringLiteral("Protocol number"), hexByte(type) + QLatin1String(" (") + f.typeName + QLatin1Char(')')));
 
@@ -341,7 +406,7 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx) {
     if (crcAt >= 0 && crcAt < n) {
         if (crcAt + 2 <= n) {
             const quint16 stored = be16(d + crcAt);
-            const quint16 computed = crcOf(d + 2, crcAt - 2);
+            const quint16 computed = crcOver(crcAt - 2);
             if (stored == computed) {
                 addTrailerField(f, annotate, crcAt, 2, QStringLiteral("CRC"),
                                 annotate ? hexWord(stored) + QLatin1String(" (valid CRC-ITU)") : QString());
@@ -378,7 +443,7 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx) {
     // ---- replies ----
     const bool complete = stopAt >= 0 && stopAt + 2 <= n && d[stopAt] == 0x0D && d[stopAt + 1] == 0x0A;
     if (!toDevice && complete)
-        buildReplies(r, def, d, n, f.serial, contentStart);
+        buildReplies(f, r, def, d, n, f.serial, contentStart);
 
     if (f.summary.isEmpty())
         f.summary = summaryOf(f);
@@ -568,13 +633,17 @@ QList<StreamEvent> Gt06Session::feed(const QByteArray &bytes) {
             resetScan();
             continue;
         }
-        // Cut
-        const QByteArray frameBytes(reinterpret_cast<const char *>(d), dec.len);
+        // Cut. A frame that is the whole buffer (one frame per TCP segment, the usual case)
+        // shares the buffer's bytes instead of copying them.
+        const QByteArray frameBytes = pos == 0 && dec.len == size
+                                          ? m_buf
+                                          : QByteArray(reinterpret_cast<const char *>(d), dec.len);
         Context ctx;
         ctx.options = &m_opt;
         ctx.loginTz = m_loginTz;
         ctx.topinHint = m_topin;
-        DecodeResult r = decode(frameBytes, ctx);
+        StreamEvent e;
+        const DecodeResult r = decode(frameBytes, ctx, e.frame);
         if (r.dialect == Dialect::Standard && r.lengthBad && r.crcBad) {
             // Neither the length nor the CRC fits, and it is no Topin form: not a frame.
             garbage(2, QStringLiteral("78 78 / 79 79 start without a valid frame (length and CRC both wrong)"));
@@ -582,18 +651,17 @@ QList<StreamEvent> Gt06Session::feed(const QByteArray &bytes) {
         }
         pos += dec.len;
         resetScan();
-        if (r.dialect == Dialect::Topin && r.frame.message.kind == MessageKind::Login)
+        if (r.dialect == Dialect::Topin && e.frame.message.kind == MessageKind::Login)
             m_topin = true;   // a Topin login decides the connection; single odd frames do not
-        if (r.frame.message.kind == MessageKind::Login && r.frame.message.timeZoneMinutes)
-            m_loginTz = r.frame.message.timeZoneMinutes;
-        StreamEvent e;
+        if (e.frame.message.kind == MessageKind::Login && e.frame.message.timeZoneMinutes)
+            m_loginTz = e.frame.message.timeZoneMinutes;
         if (m_opt.strictChecksum && r.crcBad) {
             e.kind = StreamEvent::Dropped;
+            e.frame = DecodedFrame();
             e.bytes = frameBytes;
             e.reason = QStringLiteral("bad CRC (strict checksum)");
         } else {
             e.kind = StreamEvent::Frame;
-            e.frame = std::move(r.frame);
         }
         out.append(std::move(e));
     }
@@ -627,7 +695,9 @@ public:
     DecodedFrame decodeFrame(const QByteArray &frame, const SessionOptions &options) const override {
         Context ctx;
         ctx.options = &options;
-        return decode(frame, ctx).frame;
+        DecodedFrame f;
+        decode(frame, ctx, f);
+        return f;
     }
 };
 
@@ -661,14 +731,7 @@ QByteArray standardFrame(quint8 type, const QByteArray &content, quint16 serial,
 }
 
 QByteArray topinFrame(quint8 lengthByte, quint8 type, const QByteArray &content) {
-    QByteArray b;
-    b.reserve(content.size() + 6);
-    b.append("\x78\x78", 2);
-    b.append(char(lengthByte));
-    b.append(char(type));
-    b.append(content);
-    b.append("\r\n", 2);
-    return b;
+    return topinReplyFrame(lengthByte, type, reinterpret_cast<const uchar *>(content.constData()), int(content.size()));
 }
 
 QByteArray dateBytes(const QDateTime &t) {
@@ -739,9 +802,9 @@ QByteArray lbsBlock(const Position &p) {
 
 quint16 crcItu(const char *data, qsizetype len) { return crc16X25(data, len); }
 
-QByteArray encodeAck(quint8 type, quint16 serial) { return standardFrame(type, {}, serial); }
+QByteArray encodeAck(quint8 type, quint16 serial) { return replyFrame(type, nullptr, 0, serial, false); }
 
-QByteArray encodeLongAck(quint8 type, quint16 serial) { return standardFrame(type, {}, serial, true); }
+QByteArray encodeLongAck(quint8 type, quint16 serial) { return replyFrame(type, nullptr, 0, serial, true); }
 
 QByteArray encodeTimeReply(quint16 serial, const QDateTime &utc) {
     return standardFrame(MsgTimeRequest, dateBytes(utc), serial);

@@ -16,18 +16,14 @@
 namespace td::proto::gt06 {
 namespace detail {
 
+using namespace Qt::StringLiterals;
+
 // ---------------------------------------------------------------------------------
 // Cursor
 // ---------------------------------------------------------------------------------
 
-Field &Cursor::add(int len, QString name, QString value) {
+Field &Cursor::addField(int len, QString name, QString value) {
     pos += len;
-    if (!annotate) {
-        scratch.name = std::move(name);
-        scratch.warning.clear();
-        scratch.children.clear();
-        return scratch;
-    }
     f->fields.append(makeField(pos - len, len, std::move(name), std::move(value)));
     return f->fields.last();
 }
@@ -115,6 +111,74 @@ QString bcdDigits(const uchar *d, int n, bool *ok) {
     return s;
 }
 
+// ---------------------------------------------------------------------------------
+// Times
+// ---------------------------------------------------------------------------------
+
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+constexpr qint64 daysFromCivil(int y, int m, int d) {
+    y -= m <= 2;
+    const int era = (y >= 0 ? y : y - 399) / 400;
+    const int yoe = y - era * 400;
+    const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return qint64(era) * 146097 + doe - 719468;
+}
+static_assert(daysFromCivil(1970, 1, 1) == 0 && daysFromCivil(2000, 3, 1) == 11017, "days_from_civil");
+
+constexpr bool isLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int daysInMonth(int y, int m) {
+    static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && isLeap(y) ? 29 : kDays[m - 1];
+}
+
+} // namespace
+
+std::optional<qint64> utcMs(int year, int month, int day, int hour, int minute, int second) {
+    if (year == 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour < 0 || hour > 23
+        || minute < 0 || minute > 59 || second < 0 || second > 59)
+        return std::nullopt;
+    return (daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second) * 1000;
+}
+
+QDateTime utcDateTime(qint64 ms) {
+    // Copying a UTC QDateTime and setting its instant skips the time-zone set-up that
+    // QDateTime::fromMSecsSinceEpoch(ms, QTimeZone::UTC) goes through every time.
+    static const QDateTime epoch = QDateTime::fromMSecsSinceEpoch(0, QTimeZone::UTC);
+    QDateTime t = epoch;
+    t.setMSecsSinceEpoch(ms);
+    return t;
+}
+
+void civilFromMs(qint64 ms, int out[6]) {
+    qint64 secs = ms / 1000;
+    if (ms % 1000 < 0)
+        --secs;
+    qint64 z = secs / 86400;
+    qint64 sod = secs % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        --z;
+    }
+    z += 719468;   // H. Hinnant's civil_from_days
+    const qint64 era = (z >= 0 ? z : z - 146096) / 146097;
+    const qint64 doe = z - era * 146097;
+    const qint64 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const qint64 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const qint64 mp = (5 * doy + 2) / 153;
+    const int d = int(doy - (153 * mp + 2) / 5 + 1);
+    const int m = int(mp < 10 ? mp + 3 : mp - 9);
+    out[0] = int(yoe + era * 400 + (m <= 2 ? 1 : 0));
+    out[1] = m;
+    out[2] = d;
+    out[3] = int(sod / 3600);
+    out[4] = int(sod / 60 % 60);
+    out[5] = int(sod % 60);
+}
+
 namespace {
 
 inline void put2(char *&o, int v) { *o++ = char('0' + (v / 10) % 10); *o++ = char('0' + v % 10); }
@@ -184,22 +248,33 @@ QString fmtFixed(double v, int decimals) {
 QString num(qint64 v) { return QString::number(v); }
 
 QString printable(const uchar *d, int n) {
-    QString s;
-    s.reserve(n);
+    if (n <= 0)
+        return {};
+    QString s(n, Qt::Uninitialized);
+    QChar *o = s.data();
     for (int i = 0; i < n; ++i) {
         const uchar ch = d[i];
         if (ch >= 0x20 && ch < 0x7F)
-            s.append(QLatin1Char(char(ch)));
-        else if (ch == 0)
-            continue;
-        else
-            s.append(QChar(0xB7));   // middle dot for control/binary bytes
+            *o++ = QLatin1Char(char(ch));
+        else if (ch != 0)
+            *o++ = QChar(0xB7);   // middle dot for control/binary bytes
     }
+    s.truncate(o - s.constData());
     return s;
 }
 
-QString plural(int n, const char *one, const char *many) {
-    return QString::number(n) + QLatin1Char(' ') + QLatin1String(n == 1 ? one : many);
+// "aa:bb:cc:dd:ee:ff" from 6 bytes.
+QString bssidText(const uchar *m) {
+    static const char kLowerHex[] = "0123456789abcdef";
+    QString s(17, Qt::Uninitialized);
+    QChar *o = s.data();
+    for (int i = 0; i < 6; ++i) {
+        if (i)
+            *o++ = QLatin1Char(':');
+        *o++ = QLatin1Char(kLowerHex[m[i] >> 4]);
+        *o++ = QLatin1Char(kLowerHex[m[i] & 15]);
+    }
+    return s;
 }
 
 // ---------------------------------------------------------------------------------
@@ -208,21 +283,21 @@ QString plural(int n, const char *one, const char *many) {
 
 struct AlarmCode {
     int code;
-    const char *name;   // machine name (Traccar's)
+    QStringView name;   // machine name (Traccar's)
 };
 
 // Fact sheet section 7, Traccar's decodeAlarm column (default models).
 constexpr AlarmCode kAlarms[] = {
-    {0x01, "sos"},          {0x02, "powerCut"},        {0x03, "vibration"},     {0x04, "geofenceEnter"},
-    {0x05, "geofenceExit"}, {0x06, "overspeed"},       {0x09, "vibration"},     {0x0C, "tampering"},
-    {0x0E, "lowBattery"},   {0x0F, "lowBattery"},      {0x11, "powerOff"},      {0x13, "tampering"},
-    {0x14, "door"},         {0x18, "removing"},        {0x19, "lowBattery"},    {0x23, "fallDown"},
-    {0x25, "tampering"},    {0x26, "hardAcceleration"}, {0x27, "hardBraking"},  {0x28, "hardBraking"},
-    {0x29, "hardAcceleration"}, {0x2A, "hardCornering"}, {0x2B, "hardCornering"}, {0x2C, "accident"},
-    {0x2E, "hardCornering"}, {0x30, "jamming"},        {0x32, "tampering"},     {0x33, "lock"},
-    {0x34, "unlock"},       {0x53, "fuelLeak"},        {0x5B, "temperature"},   {0x5C, "temperature"},
-    {0xC9, "idle"},         {0xF0, "hardAcceleration"}, {0xF1, "hardBraking"},  {0xF2, "accident"},
-    {0x107, "jamming"},     {0x10B, "jamming"},
+    {0x01, u"sos"},          {0x02, u"powerCut"},        {0x03, u"vibration"},     {0x04, u"geofenceEnter"},
+    {0x05, u"geofenceExit"}, {0x06, u"overspeed"},       {0x09, u"vibration"},     {0x0C, u"tampering"},
+    {0x0E, u"lowBattery"},   {0x0F, u"lowBattery"},      {0x11, u"powerOff"},      {0x13, u"tampering"},
+    {0x14, u"door"},         {0x18, u"removing"},        {0x19, u"lowBattery"},    {0x23, u"fallDown"},
+    {0x25, u"tampering"},    {0x26, u"hardAcceleration"}, {0x27, u"hardBraking"},  {0x28, u"hardBraking"},
+    {0x29, u"hardAcceleration"}, {0x2A, u"hardCornering"}, {0x2B, u"hardCornering"}, {0x2C, u"accident"},
+    {0x2E, u"hardCornering"}, {0x30, u"jamming"},        {0x32, u"tampering"},     {0x33, u"lock"},
+    {0x34, u"unlock"},       {0x53, u"fuelLeak"},        {0x5B, u"temperature"},   {0x5C, u"temperature"},
+    {0xC9, u"idle"},         {0xF0, u"hardAcceleration"}, {0xF1, u"hardBraking"},  {0xF2, u"accident"},
+    {0x107, u"jamming"},     {0x10B, u"jamming"},
 };
 
 // The VL03 meaning of each code, for the field tree.
@@ -276,8 +351,11 @@ bool isVlModel(const QString &m) {
 // ---------------------------------------------------------------------------------
 
 void addAlarm(Message &m, const QString &name) {
-    if (!name.isEmpty() && !m.alarms.contains(name))
-        m.alarms.append(name);
+    if (name.isEmpty() || (!m.alarms.isEmpty() && m.alarms.contains(name)))
+        return;
+    if (m.alarms.isEmpty())
+        m.alarms.reserve(2);   // one allocation for the usual one or two alarms
+    m.alarms.append(name);
 }
 
 Status &status(Cursor &c) {
@@ -294,8 +372,9 @@ std::optional<int> timeZoneFor(const Cursor &c) {
     return std::nullopt;
 }
 
-// A 6-byte date/time at `at` (binary YY MM DD hh mm ss, or BCD). Returns the field;
-// *out receives the UTC time (invalid when out of range) and *valid the range check.
+// A 6-byte date/time at `at` (binary YY MM DD hh mm ss, or BCD). Returns the field (an
+// empty one when not annotating: nothing is formatted); *out receives the UTC time
+// (invalid when out of range) and *valid the range check. Problems warn on the frame.
 Field dateField(Cursor &c, int at, const QString &name, bool bcd, QDateTime *out, bool *valid, bool applyTz = true) {
     int v[6];
     bool bcdOk = true;
@@ -308,24 +387,36 @@ Field dateField(Cursor &c, int at, const QString &name, bool bcd, QDateTime *out
             v[i] = b;
         }
     }
-    Field fl = makeField(at, 6, name);
-    const QDate date(2000 + v[0], v[1], v[2]);
-    const bool ok = bcdOk && date.isValid() && v[3] < 24 && v[4] < 60 && v[5] < 60;
-    QDateTime utc;
+    const std::optional<qint64> ms = bcdOk ? utcMs(2000 + v[0], v[1], v[2], v[3], v[4], v[5]) : std::nullopt;
+    const bool ok = ms.has_value();
+    std::optional<int> tz;
+    qint64 utc = 0;
     if (ok) {
-        utc = QDateTime(date, QTime(v[3], v[4], v[5]), QTimeZone::UTC);
-        const std::optional<int> tz = applyTz ? timeZoneFor(c) : std::nullopt;
-        if (tz && *tz != 0)
-            utc = utc.addSecs(-qint64(*tz) * 60);
-        if (!c.annotate) {
-            // fast path: no value text
-        } else if (tz && *tz != 0) {
+        tz = applyTz ? timeZoneFor(c) : std::nullopt;
+        utc = *ms - (tz ? qint64(*tz) * 60000 : 0);
+    }
+    if (out) {
+        if (ok)
+            *out = utcDateTime(utc);
+        else
+            *out = QDateTime();
+    }
+    if (valid)
+        *valid = ok;
+    if (ok && !c.annotate)
+        return {};
+    Field fl = makeField(at, 6, name);
+    if (ok) {
+        if (tz && *tz != 0) {
+            int u[6];
+            civilFromMs(utc, u);
             fl.value = fmtDateTime(2000 + v[0], v[1], v[2], v[3], v[4], v[5]) + QLatin1String(" device time (")
-                       + fmtOffset(*tz) + QLatin1String(") = ") + fmtDateTime(utc) + QLatin1String(" UTC");
+                       + fmtOffset(*tz) + QLatin1String(") = ") + fmtDateTime(u[0], u[1], u[2], u[3], u[4], u[5])
+                       + QLatin1String(" UTC");
         } else {
             fl.value = fmtDateTime(2000 + v[0], v[1], v[2], v[3], v[4], v[5]) + QLatin1String(" UTC");
         }
-        if (bcd && c.annotate)
+        if (bcd)
             fl.value += QLatin1String(" (BCD)");
     } else {
         if (c.annotate)
@@ -334,10 +425,6 @@ Field dateField(Cursor &c, int at, const QString &name, bool bcd, QDateTime *out
                                    : QStringLiteral("out-of-range date/time");
         c.f->warnings.append(name + QLatin1String(": ") + fl.warning);
     }
-    if (out)
-        *out = utc;
-    if (valid)
-        *valid = ok;
     return fl;
 }
 
@@ -427,18 +514,20 @@ bool gpsBlock(Cursor &c, Position &p, const QString &name = QStringLiteral("GPS"
         c.tooShort(QStringLiteral("the 18-byte GPS block"));
         return false;
     }
-    Field g = makeField(c.pos, 18, name);
-    if (c.annotate)
-        g.children.reserve(6);
     bool ok = false;
     Field date = dateField(c, c.pos, QStringLiteral("Date/time"), false, &p.time, &ok);
     p.timeValid = ok;
-    gpsBody(c, c.pos + 6, g, p);
-    if (c.annotate) {
-        g.children.prepend(std::move(date));
-        g.value = p.valid ? QStringLiteral("valid fix") : QStringLiteral("no valid fix");
-        c.append(std::move(g));
+    if (!c.annotate) {
+        gpsBody(c, c.pos + 6, c.scratch, p);   // the parent is not touched when not annotating
+        c.pos += 18;
+        return true;
     }
+    Field g = makeField(c.pos, 18, name);
+    g.children.reserve(6);
+    g.children.append(std::move(date));
+    gpsBody(c, c.pos + 6, g, p);
+    g.value = p.valid ? QStringLiteral("valid fix") : QStringLiteral("no valid fix");
+    c.append(std::move(g));
     c.pos += 18;
     return true;
 }
@@ -504,14 +593,14 @@ void lbsWithLength(Cursor &c, Position &p, CellForm form, int tail) {
             c.add(45, QStringLiteral("LBS (empty)"), QStringLiteral("45 zero bytes of padding"));
         return;
     }
-    c.add(1, QStringLiteral("LBS length"), c.annotate ? QString::number(len) : QString());
+    c.add(1, QStringLiteral("LBS length"), [&]() -> QString { return QString::number(len); });
     const int before = c.pos;
     if (!lbsBlock(c, p, form))
         return;
     const int data = c.pos - before;
     const int extra = len - 1 - data;   // the length counts itself on most devices
     if (extra > 0 && c.remaining() - extra >= tail)
-        c.add(extra, QStringLiteral("LBS extra"), hexBytes(c.d + c.pos, std::min(extra, 32)));
+        c.add(extra, QStringLiteral("LBS extra"), [&]() -> QString { return hexBytes(c.d + c.pos, std::min(extra, 32)); });
 }
 
 // Terminal-information byte (fact sheet 3.4).
@@ -572,7 +661,7 @@ void gsmSignal(Cursor &c) {
     static const char *const kGsm[] = {"no signal", "extremely weak", "very weak", "good", "strong"};
     const int v = c.d[c.pos];
     status(c).gsmSignal = v;
-    c.add(1, QStringLiteral("GSM signal"), !c.annotate ? QString() : v <= 4 ? QString::number(v) + QLatin1String(" = ") + QLatin1String(kGsm[v]) : QString::number(v));
+    c.add(1, QStringLiteral("GSM signal"), [&]() -> QString { return v <= 4 ? QString::number(v) + QLatin1String(" = ") + QLatin1String(kGsm[v]) : QString::number(v); });
 }
 
 // Alarm byte (+ language byte when present).
@@ -634,7 +723,7 @@ void accUploadReupload(Cursor &c) {
     if (c.has(1)) {
         const int acc = c.d[c.pos];
         status(c).acc = acc != 0;
-        c.add(1, QStringLiteral("ACC"), !c.annotate ? QString() : acc ? QStringLiteral("on") : QStringLiteral("off"));
+        c.add(1, QStringLiteral("ACC"), [&]() -> QString { return acc ? QStringLiteral("on") : QStringLiteral("off"); });
     }
     if (c.has(1)) {
         static const char *const kModes[] = {"interval", "distance", "cornering", "ACC change", "last fix after stopping",
@@ -642,17 +731,17 @@ void accUploadReupload(Cursor &c) {
                                              "power on", "9", "static", "Wi-Fi derived", "LJDW command", "static",
                                              "GPSDUP", "exit tracking"};
         const int m = c.d[c.pos];
-        c.add(1, QStringLiteral("Upload mode"), !c.annotate ? QString() : hexByte(m) + (m < 16 ? QLatin1String(" = ") + QLatin1String(kModes[m]) : QString()));
+        c.add(1, QStringLiteral("Upload mode"), [&]() -> QString { return hexByte(m) + (m < 16 ? QLatin1String(" = ") + QLatin1String(kModes[m]) : QString()); });
     }
     if (c.has(1)) {
         const int r = c.d[c.pos];
-        c.add(1, QStringLiteral("Re-upload"), !c.annotate ? QString() : r == 0 ? QStringLiteral("0 = real time") : QString::number(r) + QLatin1String(" = buffered/history"));
+        c.add(1, QStringLiteral("Re-upload"), [&]() -> QString { return r == 0 ? QStringLiteral("0 = real time") : QString::number(r) + QLatin1String(" = buffered/history"); });
     }
 }
 
 void mileage(Cursor &c) {
     const quint32 m = c.u32(c.pos);
-    c.add(4, QStringLiteral("Mileage"), !c.annotate ? QString() : QString::number(m) + QLatin1String(" m"));
+    c.add(4, QStringLiteral("Mileage"), [&]() -> QString { return QString::number(m) + QLatin1String(" m"); });
 }
 
 void appendPosition(Cursor &c, Position &&p) { c.msg().positions.append(std::move(p)); }
@@ -669,10 +758,20 @@ bool looksLikeImeiAndDate(const Cursor &c, int at) {
     return t[1] >= 1 && t[1] <= 12 && t[2] >= 1 && t[2] <= 31 && t[3] < 24 && t[4] < 60 && t[5] < 60;
 }
 
+// The 16 BCD nibbles of an 8-byte terminal ID without the leading 0 nibble (15 digits).
 QString imeiFromBcd(const uchar *d, bool *ok) {
-    QString s = bcdDigits(d, 8, ok);
-    if (s.startsWith(QLatin1Char('0')))
-        s.remove(0, 1);
+    const bool lead = (d[0] >> 4) == 0;
+    QString s(lead ? 15 : 16, Qt::Uninitialized);
+    QChar *o = s.data();
+    bool good = true;
+    for (int i = 0; i < 16; ++i) {
+        const int nibble = i % 2 ? d[i / 2] & 15 : d[i / 2] >> 4;
+        good = good && nibble <= 9;
+        if (i > 0 || !lead)
+            *o++ = QLatin1Char(kHex[nibble]);
+    }
+    if (ok)
+        *ok = good;
     return s;
 }
 
@@ -704,17 +803,19 @@ void decLogin(Cursor &c) {
     if (c.has(2)) {
         const int id = c.u16(c.pos);
         c.msg().model = hexWord(id);
-        c.add(2, QStringLiteral("Type ID"), hexWord(id));
+        c.add(2, QStringLiteral("Type ID"), [&]() -> QString { return hexWord(id); });
     }
     if (c.has(2)) {
         const quint16 w = c.u16(c.pos);
         const int minutes = timeZoneMinutes(w);
         c.msg().timeZoneMinutes = minutes;
-        Field tz = makeField(c.pos, 2, QStringLiteral("Time zone/language"), fmtOffset(minutes));
-        tz.add(makeField(c.pos, 2, QStringLiteral("Offset"), QString::number(w >> 4) + QLatin1String(" (HHMM) = ") + fmtOffset(minutes)));
-        tz.add(makeField(c.pos + 1, 1, QStringLiteral("Hemisphere"), (w & 0x08) ? QStringLiteral("west (bit 3 = 1)") : QStringLiteral("east (bit 3 = 0)")));
-        tz.add(makeField(c.pos + 1, 1, QStringLiteral("Language"), QString::number(w & 0x03) + QLatin1String(" (bits 0-1)")));
-        c.append(std::move(tz));
+        if (c.annotate) {
+            Field tz = makeField(c.pos, 2, QStringLiteral("Time zone/language"), fmtOffset(minutes));
+            tz.add(makeField(c.pos, 2, QStringLiteral("Offset"), QString::number(w >> 4) + QLatin1String(" (HHMM) = ") + fmtOffset(minutes)));
+            tz.add(makeField(c.pos + 1, 1, QStringLiteral("Hemisphere"), (w & 0x08) ? QStringLiteral("west (bit 3 = 1)") : QStringLiteral("east (bit 3 = 0)")));
+            tz.add(makeField(c.pos + 1, 1, QStringLiteral("Language"), QString::number(w & 0x03) + QLatin1String(" (bits 0-1)")));
+            c.append(std::move(tz));
+        }
         c.pos += 2;
     }
 }
@@ -741,12 +842,12 @@ void decHeartbeat23(Cursor &c) {
     if (c.has(2)) {
         const int v = c.u16(c.pos);
         status(c).batteryVolts = v / 100.0;
-        c.add(2, QStringLiteral("Battery voltage"), fmtFixed(v / 100.0, 2) + QLatin1String(" V"));
+        c.add(2, QStringLiteral("Battery voltage"), [&]() -> QString { return fmtFixed(v / 100.0, 2) + QLatin1String(" V"); });
     }
     if (c.has(1))
         gsmSignal(c);
     if (c.has(2))
-        c.add(2, QStringLiteral("Language"), hexWord(c.u16(c.pos)));
+        c.add(2, QStringLiteral("Language"), [&]() -> QString { return hexWord(c.u16(c.pos)); });
 }
 
 void decGps10(Cursor &c) {
@@ -793,6 +894,8 @@ void decGpsLbs12(Cursor &c) {
 }
 
 bool isNtModel(const QString &m) {
+    if (m.size() < 2)
+        return false;
     static const char *const kNt[] = {"NT20", "NT40", "NT50", "NT60", "XT40", "XT60", "NT", "XT"};
     for (const char *k : kNt)
         if (m.startsWith(QLatin1String(k), Qt::CaseInsensitive))
@@ -807,7 +910,7 @@ bool ntPrefix(Cursor &c) {
         return false;
     if (!c.has(15 + 18))
         return false;
-    c.add(1, QStringLiteral("Source"), hexByte(c.d[c.pos]));
+    c.add(1, QStringLiteral("Source"), [&]() -> QString { return hexByte(c.d[c.pos]); });
     imeiField(c);
     bool ok = false;
     QDateTime t;
@@ -860,10 +963,10 @@ void decAlarmCommon(Cursor &c, CellForm form, bool fence, bool extendedAlarm) {
     if (c.type == 0x16 && c.remaining() == 6) {
         // SEEWORLD-style 6-byte status: TI, ?, battery %, GSM, alarm, language.
         terminalInfo(c, c.model());
-        c.add(1, QStringLiteral("Unknown"), hexByte(c.d[c.pos]));
+        c.add(1, QStringLiteral("Unknown"), [&]() -> QString { return hexByte(c.d[c.pos]); });
         const int b = c.d[c.pos];
         status(c).batteryPercent = std::min(b, 100);
-        c.add(1, QStringLiteral("Battery"), QString::number(b) + QLatin1String(" %"));
+        c.add(1, QStringLiteral("Battery"), [&]() -> QString { return QString::number(b) + QLatin1String(" %"); });
         gsmSignal(c);
         alarmLanguage(c, extendedAlarm);
     } else if (c.has(1)) {
@@ -871,7 +974,7 @@ void decAlarmCommon(Cursor &c, CellForm form, bool fence, bool extendedAlarm) {
     }
     if (fence && c.has(1)) {
         const int fn = c.d[c.pos];
-        c.add(1, QStringLiteral("Fence number"), fn == 0xFF ? QStringLiteral("0xFF (none)") : QString::number(fn + 1));
+        c.add(1, QStringLiteral("Fence number"), [&]() -> QString { return fn == 0xFF ? QStringLiteral("0xFF (none)") : QString::number(fn + 1); });
     }
     if (c.remaining() == 4)
         mileage(c);
@@ -927,15 +1030,16 @@ void decMultiCell(Cursor &c, bool g4, bool wifi) {
     const quint16 mccRaw = c.u16(c.pos);
     const bool mnc2 = mccRaw & 0x8000;
     const int mcc = mccRaw & 0x7FFF;
-    c.add(2, QStringLiteral("MCC"), c.annotate ? QString::number(mcc) : QString());
+    c.add(2, QStringLiteral("MCC"), [&]() -> QString { return QString::number(mcc); });
     if (!c.has(mnc2 ? 2 : 1)) {
         c.tooShort(QStringLiteral("MNC"));
         return;
     }
     const int mnc = mnc2 ? c.u16(c.pos) : c.d[c.pos];
-    c.add(mnc2 ? 2 : 1, QStringLiteral("MNC"), c.annotate ? QString::number(mnc) : QString());
+    c.add(mnc2 ? 2 : 1, QStringLiteral("MNC"), [&]() -> QString { return QString::number(mnc); });
     const int lacLen = g4 ? 4 : 2, ciLen = g4 ? 8 : 3;
     const int cellSize = lacLen + ciLen + 1;
+    p.cells.reserve(std::min(7, c.remaining() / cellSize));
     for (int i = 0; i < 7 && c.remaining() >= cellSize; ++i) {
         CellTower cell;
         cell.mcc = mcc;
@@ -958,14 +1062,15 @@ void decMultiCell(Cursor &c, bool g4, bool wifi) {
             p.cells.append(cell);
     }
     if (c.has(1))
-        c.add(1, QStringLiteral("Timing advance"), QString::number(c.d[c.pos]));
+        c.add(1, QStringLiteral("Timing advance"), [&]() -> QString { return QString::number(c.d[c.pos]); });
     if (wifi && c.has(1)) {
         const int count = c.d[c.pos];
-        c.add(1, QStringLiteral("Wi-Fi count"), QString::number(count));
+        c.add(1, QStringLiteral("Wi-Fi count"), [&]() -> QString { return QString::number(count); });
+        p.wifi.reserve(std::min(count, c.remaining() / 7));
         for (int i = 0; i < count && c.has(7); ++i) {
             WifiAccessPoint ap;
             const uchar *m = c.d + c.pos;
-            ap.bssid = hexBytes(m, 6).replace(QLatin1Char(' '), QLatin1Char(':')).toLower();
+            ap.bssid = bssidText(m);
             ap.rssi = -int(m[6]);
             if (c.annotate) {
                 Field g = makeField(c.pos, 7, QLatin1String("Wi-Fi ") + num(i + 1), ap.bssid + QLatin1String(" ") + QString::number(ap.rssi) + QLatin1String(" dBm"));
@@ -974,12 +1079,12 @@ void decMultiCell(Cursor &c, bool g4, bool wifi) {
                 c.append(std::move(g));
             }
             c.pos += 7;
-            p.wifi.append(ap);
+            p.wifi.append(std::move(ap));
         }
         if (!p.wifi.isEmpty())
             p.source = PositionSource::Wifi;
     } else if (c.remaining() == 2) {
-        c.add(2, QStringLiteral("Language"), hexWord(c.u16(c.pos)));
+        c.add(2, QStringLiteral("Language"), [&]() -> QString { return hexWord(c.u16(c.pos)); });
     }
     if (!p.cells.isEmpty() || !p.wifi.isEmpty())
         appendPosition(c, std::move(p));
@@ -1023,14 +1128,14 @@ void decCommandReply15(Cursor &c) {
         return;
     }
     const int cmdLen = c.d[c.pos];
-    c.add(1, QStringLiteral("Command length"), QString::number(cmdLen));
-    c.add(4, QStringLiteral("Server flag"), hexWord(c.u16(c.pos)) + hexWord(c.u16(c.pos + 2)).mid(2));
+    c.add(1, QStringLiteral("Command length"), [&]() -> QString { return QString::number(cmdLen); });
+    c.add(4, QStringLiteral("Server flag"), [&]() -> QString { return hexWord(c.u16(c.pos)) + hexWord(c.u16(c.pos + 2)).mid(2); });
     const int textLen = std::max(0, c.remaining() >= 2 ? c.remaining() - 2 : c.remaining());
     const QString text = decodeText(c.d + c.pos, textLen, false).trimmed();
     if (textLen > 0)
-        c.add(textLen, QStringLiteral("Text"), QLatin1Char('"') + text + QLatin1Char('"'));
+        c.add(textLen, QStringLiteral("Text"), [&]() -> QString { return QLatin1Char('"') + text + QLatin1Char('"'); });
     if (c.remaining() == 2)
-        c.add(2, QStringLiteral("Language"), hexWord(c.u16(c.pos)));
+        c.add(2, QStringLiteral("Language"), [&]() -> QString { return hexWord(c.u16(c.pos)); });
     c.msg().text = text;
 }
 
@@ -1083,13 +1188,13 @@ void decCommandReply21(Cursor &c) {
         c.tooShort(QStringLiteral("server flag + encoding"));
         return;
     }
-    c.add(4, QStringLiteral("Server flag"), hexWord(c.u16(c.pos)) + hexWord(c.u16(c.pos + 2)).mid(2));
+    c.add(4, QStringLiteral("Server flag"), [&]() -> QString { return hexWord(c.u16(c.pos)) + hexWord(c.u16(c.pos + 2)).mid(2); });
     const int enc = c.d[c.pos];
-    c.add(1, QStringLiteral("Encoding"), enc == 1 ? QStringLiteral("1 = ASCII") : enc == 2 ? QStringLiteral("2 = UTF-16BE") : QString::number(enc));
+    c.add(1, QStringLiteral("Encoding"), [&]() -> QString { return enc == 1 ? QStringLiteral("1 = ASCII") : enc == 2 ? QStringLiteral("2 = UTF-16BE") : QString::number(enc); });
     const int n = c.remaining();
     const QString text = decodeText(c.d + c.pos, n, enc == 2);
     if (n > 0)
-        c.add(n, QStringLiteral("Text"), QLatin1Char('"') + text + QLatin1Char('"'));
+        c.add(n, QStringLiteral("Text"), [&]() -> QString { return QLatin1Char('"') + text + QLatin1Char('"'); });
     c.msg().text = text;
     parseCurrentPosition(c, text);
 }
@@ -1102,16 +1207,16 @@ void decCommandContent(Cursor &c) {
         return;
     }
     const int cmdLen = lenBytes == 2 ? c.u16(c.pos) : c.d[c.pos];
-    c.add(lenBytes, QStringLiteral("Command length"), QString::number(cmdLen) + QLatin1String(" (server flag + text)"));
-    c.add(4, QStringLiteral("Server flag"), hexWord(c.u16(c.pos)) + hexWord(c.u16(c.pos + 2)).mid(2));
+    c.add(lenBytes, QStringLiteral("Command length"), [&]() -> QString { return QString::number(cmdLen) + QLatin1String(" (server flag + text)"); });
+    c.add(4, QStringLiteral("Server flag"), [&]() -> QString { return hexWord(c.u16(c.pos)) + hexWord(c.u16(c.pos + 2)).mid(2); });
     int textLen = std::min(std::max(0, cmdLen - 4), c.remaining());
     if (c.remaining() - textLen != 0 && c.remaining() - textLen != 2)
         textLen = c.remaining() >= 2 ? c.remaining() - 2 : c.remaining();
     const QString text = QString::fromUtf8(reinterpret_cast<const char *>(c.d + c.pos), textLen);
     if (textLen > 0)
-        c.add(textLen, QStringLiteral("Command"), QLatin1Char('"') + printable(c.d + c.pos, textLen) + QLatin1Char('"'));
+        c.add(textLen, QStringLiteral("Command"), [&]() -> QString { return QLatin1Char('"') + printable(c.d + c.pos, textLen) + QLatin1Char('"'); });
     if (c.remaining() == 2)
-        c.add(2, QStringLiteral("Language"), hexWord(c.u16(c.pos)));
+        c.add(2, QStringLiteral("Language"), [&]() -> QString { return hexWord(c.u16(c.pos)); });
     c.msg().text = text;
 }
 
@@ -1120,7 +1225,7 @@ void decInfo94(Cursor &c) {
         if (c.has(2)) {
             const int v = c.u16(c.pos);
             status(c).batteryVolts = v / 100.0;
-            c.add(2, QStringLiteral("External power"), fmtFixed(v / 100.0, 2) + QLatin1String(" V"));
+            c.add(2, QStringLiteral("External power"), [&]() -> QString { return fmtFixed(v / 100.0, 2) + QLatin1String(" V"); });
         }
         return;
     }
@@ -1133,11 +1238,13 @@ void decInfo94(Cursor &c) {
         {0x00, "external voltage"}, {0x04, "status sync"}, {0x05, "door status"}, {0x08, "self-check"},
         {0x09, "satellite SNRs"}, {0x0A, "IMEI/IMSI/ICCID"}, {0x0B, "network / power"}, {0x0D, "fuel sensor"},
         {0x1B, "RFID"}, {0x1E, "temperature/humidity"}};
-    QString subName = QStringLiteral("unknown");
-    for (const auto &s : kSub)
-        if (s.id == sub)
-            subName = QLatin1String(s.name);
-    c.add(1, QStringLiteral("Sub-type"), hexByte(sub) + QLatin1String(" = ") + subName);
+    c.add(1, QStringLiteral("Sub-type"), [&]() -> QString {
+        const char *subName = "unknown";
+        for (const auto &s : kSub)
+            if (s.id == sub)
+                subName = s.name;
+        return hexByte(sub) + QLatin1String(" = ") + QLatin1String(subName);
+    });
     const int n = c.remaining();
     if (n <= 0)
         return;
@@ -1146,25 +1253,27 @@ void decInfo94(Cursor &c) {
         if (n >= 2) {
             const int v = c.u16(c.pos);
             status(c).batteryVolts = v / 100.0;
-            c.add(2, QStringLiteral("External voltage"), fmtFixed(v / 100.0, 2) + QLatin1String(" V"));
+            c.add(2, QStringLiteral("External voltage"), [&]() -> QString { return fmtFixed(v / 100.0, 2) + QLatin1String(" V"); });
         }
         break;
     case 0x04:
     case 0x0D: {
         const QString t = printable(c.d + c.pos, n);
         c.msg().text = t;
-        c.add(n, QStringLiteral("Text"), QLatin1Char('"') + t + QLatin1Char('"'));
+        c.add(n, QStringLiteral("Text"), [&]() -> QString { return QLatin1Char('"') + t + QLatin1Char('"'); });
         break;
     }
     case 0x05: {
         const int v = c.d[c.pos + n - 1];
         if (n > 1)
-            c.add(n - 1, QStringLiteral("Date"), hexBytes(c.d + c.pos, n - 1));
-        Field fl = makeField(c.pos, 1, QStringLiteral("Door status"), hexByte(v));
-        fl.add(makeField(c.pos, 1, QStringLiteral("Door"), (v & 1) ? QStringLiteral("open (bit 0)") : QStringLiteral("closed (bit 0)")));
-        fl.add(makeField(c.pos, 1, QStringLiteral("Trigger"), QString::number((v >> 1) & 1) + QLatin1String(" (bit 1)")));
-        fl.add(makeField(c.pos, 1, QStringLiteral("I/O"), QString::number((v >> 2) & 1) + QLatin1String(" (bit 2)")));
-        c.append(std::move(fl));
+            c.add(n - 1, QStringLiteral("Date"), [&]() -> QString { return hexBytes(c.d + c.pos, n - 1); });
+        if (c.annotate) {
+            Field fl = makeField(c.pos, 1, QStringLiteral("Door status"), hexByte(v));
+            fl.add(makeField(c.pos, 1, QStringLiteral("Door"), (v & 1) ? QStringLiteral("open (bit 0)") : QStringLiteral("closed (bit 0)")));
+            fl.add(makeField(c.pos, 1, QStringLiteral("Trigger"), QString::number((v >> 1) & 1) + QLatin1String(" (bit 1)")));
+            fl.add(makeField(c.pos, 1, QStringLiteral("I/O"), QString::number((v >> 2) & 1) + QLatin1String(" (bit 2)")));
+            c.append(std::move(fl));
+        }
         c.pos += 1;
         break;
     }
@@ -1188,19 +1297,19 @@ void decInfo94(Cursor &c) {
         break;
     case 0x0B:
         if (n == 1)
-            c.add(1, QStringLiteral("Network"), c.d[c.pos] == 0 ? QStringLiteral("2G") : QStringLiteral("4G"));
+            c.add(1, QStringLiteral("Network"), [&]() -> QString { return c.d[c.pos] == 0 ? QStringLiteral("2G") : QStringLiteral("4G"); });
         else if (n >= 2) {
             const int v = c.u16(c.pos);
-            c.add(2, QStringLiteral("Power"), fmtFixed(v / 100.0, 2) + QLatin1String(" V"));
+            c.add(2, QStringLiteral("Power"), [&]() -> QString { return fmtFixed(v / 100.0, 2) + QLatin1String(" V"); });
         }
         break;
     case 0x1B:
-        c.add(n, QStringLiteral("RFID"), QLatin1Char('"') + printable(c.d + c.pos, n) + QLatin1String("\" (") + hexBytes(c.d + c.pos, std::min(n, 16)) + QLatin1Char(')'));
+        c.add(n, QStringLiteral("RFID"), [&]() -> QString { return QLatin1Char('"') + printable(c.d + c.pos, n) + QLatin1String("\" (") + hexBytes(c.d + c.pos, std::min(n, 16)) + QLatin1Char(')'); });
         break;
     case 0x1E:
         if (n >= 8) {
-            c.add(4, QStringLiteral("Temperature"), fmtFixed(qint32(c.u32(c.pos)) / 10.0, 1) + QStringLiteral(" °C"));
-            c.add(4, QStringLiteral("Humidity"), fmtFixed(c.u32(c.pos) / 10.0, 1) + QLatin1String(" %"));
+            c.add(4, QStringLiteral("Temperature"), [&]() -> QString { return fmtFixed(qint32(c.u32(c.pos)) / 10.0, 1) + QStringLiteral(" °C"); });
+            c.add(4, QStringLiteral("Humidity"), [&]() -> QString { return fmtFixed(c.u32(c.pos) / 10.0, 1) + QLatin1String(" %"); });
         }
         break;
     default:
@@ -1214,7 +1323,7 @@ void decPassThrough9B(Cursor &c) {
         c.tooShort(QStringLiteral("the device type"));
         return;
     }
-    c.add(1, QStringLiteral("Device type"), hexByte(c.d[c.pos]));
+    c.add(1, QStringLiteral("Device type"), [&]() -> QString { return hexByte(c.d[c.pos]); });
     const int n = c.remaining();
     if (n > 0) {
         // Printable data (a trailing CR LF aside) reads as text, anything else as hex (as Traccar).
@@ -1227,7 +1336,7 @@ void decPassThrough9B(Cursor &c) {
         c.msg().text = text ? QString::fromLatin1(reinterpret_cast<const char *>(c.d + c.pos), len)
                             : toHex(QByteArray(reinterpret_cast<const char *>(c.d + c.pos), n)).toUpper();
         c.add(n, QStringLiteral("Pass-through data"),
-              text ? QLatin1Char('"') + c.msg().text + QLatin1Char('"') : hexBytes(c.d + c.pos, std::min(n, 48)));
+              [&]() -> QString { return text ? QLatin1Char('"') + c.msg().text + QLatin1Char('"') : hexBytes(c.d + c.pos, std::min(n, 48)); });
     }
 }
 
@@ -1241,11 +1350,11 @@ void decFirmwareFD(Cursor &c) {
     while (textAt < c.end && c.d[textAt] != '[')
         ++textAt;
     if (textAt > c.pos)
-        c.add(textAt - c.pos, QStringLiteral("Opaque"), hexBytes(c.d + c.pos, std::min(textAt - c.pos, 32)));
+        c.add(textAt - c.pos, QStringLiteral("Opaque"), [&]() -> QString { return hexBytes(c.d + c.pos, std::min(textAt - c.pos, 32)); });
     if (c.remaining() > 0) {
         const QString t = printable(c.d + c.pos, c.remaining());
         c.msg().text = t;
-        c.add(c.remaining(), QStringLiteral("Firmware"), QLatin1Char('"') + t + QLatin1Char('"'));
+        c.add(c.remaining(), QStringLiteral("Firmware"), [&]() -> QString { return QLatin1Char('"') + t + QLatin1Char('"'); });
     }
 }
 
@@ -1271,9 +1380,9 @@ void event95(Cursor &c, bool shortForm) {
     const int ev = c.d[c.pos];
     const QString name = alarm95Name(ev, shortForm);
     addAlarm(c.msg(), name);
-    c.add(1, QStringLiteral("Event"), hexByte(ev) + (name.isEmpty() ? QString() : QLatin1String(" (") + name + QLatin1Char(')')));
+    c.add(1, QStringLiteral("Event"), [&]() -> QString { return hexByte(ev) + (name.isEmpty() ? QString() : QLatin1String(" (") + name + QLatin1Char(')')); });
     if (c.has(2))
-        c.add(2, QStringLiteral("Event data"), hexWord(c.u16(c.pos)));
+        c.add(2, QStringLiteral("Event data"), [&]() -> QString { return hexWord(c.u16(c.pos)); });
 }
 
 void fileList(Cursor &c) {
@@ -1281,7 +1390,7 @@ void fileList(Cursor &c) {
     if (n > 0) {
         const QString t = printable(c.d + c.pos, n);
         c.msg().text = t;
-        c.add(n, QStringLiteral("Files"), QLatin1Char('"') + t + QLatin1Char('"'));
+        c.add(n, QStringLiteral("Files"), [&]() -> QString { return QLatin1Char('"') + t + QLatin1Char('"'); });
     }
 }
 
@@ -1293,15 +1402,13 @@ void decAlarm95(Cursor &c) {
             return;
         }
         c.add(2, QStringLiteral("Marker"), QStringLiteral("FF FF (JC400)"));
-        c.add(1, QStringLiteral("Version"), QString::number(c.d[c.pos]));
+        c.add(1, QStringLiteral("Version"), [&]() -> QString { return QString::number(c.d[c.pos]); });
         Position p;
         bool ok = false;
         const int at = c.pos;
-        Field g = makeField(at, 6 + 1 + 8 + 2 + 2, QStringLiteral("GPS"));
-        g.add(dateField(c, at, QStringLiteral("Date/time"), false, &p.time, &ok));
+        Field date = dateField(c, at, QStringLiteral("Date/time"), false, &p.time, &ok);
         p.timeValid = ok;
         const int sats = c.d[at + 6];
-        g.add(makeField(at + 6, 1, QStringLiteral("Satellites"), QString::number(sats & 15)));
         // lat/lon + flags, then a 2-byte speed: decode body without the info byte.
         const quint32 rawLat = c.u32(at + 7), rawLon = c.u32(at + 11);
         const quint16 cw = c.u16(at + 15);
@@ -1313,17 +1420,22 @@ void decAlarm95(Cursor &c) {
         p.course = cw & 0x3FF;
         p.speedKmh = speed;
         p.satellites = sats & 15;
-        g.add(makeField(at + 7, 4, QStringLiteral("Latitude"), coordinateText(rawLat / 1800000.0, !north, true)));
-        g.add(makeField(at + 11, 4, QStringLiteral("Longitude"), coordinateText(rawLon / 1800000.0, west, false)));
-        Field cf = makeField(at + 15, 2, QStringLiteral("Course/status"), hexWord(cw));
-        cf.add(makeField(at + 15, 2, QStringLiteral("Course"), QString::number(cw & 0x3FF) + QChar(0xB0)));
-        cf.add(makeField(at + 15, 1, QStringLiteral("GPS fix"), p.valid ? QStringLiteral("valid (bit 12 = 1)") : QStringLiteral("not valid (bit 12 = 0)")));
-        g.add(std::move(cf));
-        g.add(makeField(at + 17, 2, QStringLiteral("Speed"), QString::number(speed) + QLatin1String(" km/h")));
-        c.append(std::move(g));
+        if (c.annotate) {
+            Field g = makeField(at, 6 + 1 + 8 + 2 + 2, QStringLiteral("GPS"));
+            g.add(std::move(date));
+            g.add(makeField(at + 6, 1, QStringLiteral("Satellites"), QString::number(sats & 15)));
+            g.add(makeField(at + 7, 4, QStringLiteral("Latitude"), coordinateText(rawLat / 1800000.0, !north, true)));
+            g.add(makeField(at + 11, 4, QStringLiteral("Longitude"), coordinateText(rawLon / 1800000.0, west, false)));
+            Field cf = makeField(at + 15, 2, QStringLiteral("Course/status"), hexWord(cw));
+            cf.add(makeField(at + 15, 2, QStringLiteral("Course"), QString::number(cw & 0x3FF) + QChar(0xB0)));
+            cf.add(makeField(at + 15, 1, QStringLiteral("GPS fix"), p.valid ? QStringLiteral("valid (bit 12 = 1)") : QStringLiteral("not valid (bit 12 = 0)")));
+            g.add(std::move(cf));
+            g.add(makeField(at + 17, 2, QStringLiteral("Speed"), QString::number(speed) + QLatin1String(" km/h")));
+            c.append(std::move(g));
+        }
         c.pos += 19;
         const int power = c.u16(c.pos);
-        c.add(2, QStringLiteral("Power"), fmtFixed(power / 100.0, 2) + QLatin1String(" V"));
+        c.add(2, QStringLiteral("Power"), [&]() -> QString { return fmtFixed(power / 100.0, 2) + QLatin1String(" V"); });
         event95(c, false);
         fileList(c);
         appendPosition(c, std::move(p));
@@ -1347,8 +1459,7 @@ void decAlarm95(Cursor &c) {
     }
     Position p;
     bool ok = false;
-    Field g = makeField(c.pos, 16, QStringLiteral("GPS"));
-    g.add(dateField(c, c.pos, QStringLiteral("Date/time"), false, &p.time, &ok));
+    Field date = dateField(c, c.pos, QStringLiteral("Date/time"), false, &p.time, &ok);
     p.timeValid = ok;
     const int at = c.pos + 6;
     const quint32 rawLat = c.u32(at), rawLon = c.u32(at + 4);
@@ -1358,13 +1469,17 @@ void decAlarm95(Cursor &c) {
     p.longitude = rawLon / 1800000.0 * (west ? -1 : 1);
     p.valid = cw & (1 << 12);
     p.course = cw & 0x3FF;
-    g.add(makeField(at, 4, QStringLiteral("Latitude"), coordinateText(rawLat / 1800000.0, !north, true)));
-    g.add(makeField(at + 4, 4, QStringLiteral("Longitude"), coordinateText(rawLon / 1800000.0, west, false)));
-    Field cf = makeField(at + 8, 2, QStringLiteral("Course/status"), hexWord(cw));
-    cf.add(makeField(at + 8, 2, QStringLiteral("Course"), QString::number(cw & 0x3FF) + QChar(0xB0)));
-    cf.add(makeField(at + 8, 1, QStringLiteral("GPS fix"), p.valid ? QStringLiteral("valid (bit 12 = 1)") : QStringLiteral("not valid (bit 12 = 0)")));
-    g.add(std::move(cf));
-    c.append(std::move(g));
+    if (c.annotate) {
+        Field g = makeField(c.pos, 16, QStringLiteral("GPS"));
+        g.add(std::move(date));
+        g.add(makeField(at, 4, QStringLiteral("Latitude"), coordinateText(rawLat / 1800000.0, !north, true)));
+        g.add(makeField(at + 4, 4, QStringLiteral("Longitude"), coordinateText(rawLon / 1800000.0, west, false)));
+        Field cf = makeField(at + 8, 2, QStringLiteral("Course/status"), hexWord(cw));
+        cf.add(makeField(at + 8, 2, QStringLiteral("Course"), QString::number(cw & 0x3FF) + QChar(0xB0)));
+        cf.add(makeField(at + 8, 1, QStringLiteral("GPS fix"), p.valid ? QStringLiteral("valid (bit 12 = 1)") : QStringLiteral("not valid (bit 12 = 0)")));
+        g.add(std::move(cf));
+        c.append(std::move(g));
+    }
     c.pos += 16;
     event95(c, false);
     fileList(c);
@@ -1376,8 +1491,10 @@ void decGpsPhone(Cursor &c) {
     if (!gpsBlock(c, p))
         return;
     if (c.has(21)) {
-        const QString phone = printable(c.d + c.pos, 21);
-        c.add(21, QStringLiteral("Phone number"), phone.isEmpty() ? QStringLiteral("(none)") : phone);
+        c.add(21, QStringLiteral("Phone number"), [&]() -> QString {
+            const QString phone = printable(c.d + c.pos, 21);
+            return phone.isEmpty() ? QStringLiteral("(none)") : phone;
+        });
     }
     if (c.has(1))
         alarmLanguage(c, false);
@@ -1392,7 +1509,7 @@ void gpsAt(Cursor &c, int prefix, const QString &prefixName) {
             c.tooShort(prefixName);
             return;
         }
-        c.add(prefix, prefixName, hexBytes(c.d + c.pos, prefix));
+        c.add(prefix, prefixName, [&]() -> QString { return hexBytes(c.d + c.pos, prefix); });
     }
     Position p;
     if (gpsBlock(c, p))
@@ -1450,7 +1567,7 @@ void decGps17(Cursor &c) {
     if (c.remaining() >= 8)
         lbsBlock(c, p, CellForm::G2);
     if (c.has(21))
-        c.add(21, QStringLiteral("Phone number"), printable(c.d + c.pos, 21));
+        c.add(21, QStringLiteral("Phone number"), [&]() -> QString { return printable(c.d + c.pos, 21); });
     if (!p.cells.isEmpty())
         appendPosition(c, std::move(p));
 }
@@ -1489,12 +1606,16 @@ void decGpsLong32(Cursor &c) {
     p.timeValid = ok;
     c.pos += 6;
     const int gl = c.d[c.pos];
-    c.add(1, QStringLiteral("GPS length"), QString::number(gl) + (gl == 0 ? QLatin1String(" (no GPS)") : QLatin1String("")));
+    c.add(1, QStringLiteral("GPS length"), [&]() -> QString { return QString::number(gl) + (gl == 0 ? QLatin1String(" (no GPS)") : QLatin1String("")); });
     if (gl >= 12 && c.has(gl)) {
-        Field g = makeField(c.pos, gl, QStringLiteral("GPS"));
-        gpsBody(c, c.pos, g, p);
-        g.value = p.valid ? QStringLiteral("valid fix") : QStringLiteral("no valid fix");
-        c.append(std::move(g));
+        if (c.annotate) {
+            Field g = makeField(c.pos, gl, QStringLiteral("GPS"));
+            gpsBody(c, c.pos, g, p);
+            g.value = p.valid ? QStringLiteral("valid fix") : QStringLiteral("no valid fix");
+            c.append(std::move(g));
+        } else {
+            gpsBody(c, c.pos, c.scratch, p);
+        }
         c.pos += gl;
         appendPosition(c, std::move(p));
     } else {
@@ -1513,14 +1634,14 @@ void decDateAscii(Cursor &c) {
     c.append(dateField(c, c.pos, QStringLiteral("Date/time"), false, &t, &ok));
     c.pos += 6;
     if (c.has(1))
-        c.add(1, QStringLiteral("ACC"), QString::number(c.d[c.pos]));
+        c.add(1, QStringLiteral("ACC"), [&]() -> QString { return QString::number(c.d[c.pos]); });
     int textEnd = c.pos;
     while (textEnd < c.end && c.d[textEnd] >= 0x20 && c.d[textEnd] < 0x7F)
         ++textEnd;
     if (textEnd > c.pos) {
         const QString t2 = printable(c.d + c.pos, textEnd - c.pos);
         c.msg().text = t2;
-        c.add(textEnd - c.pos, QStringLiteral("Data"), QLatin1Char('"') + t2 + QLatin1Char('"'));
+        c.add(textEnd - c.pos, QStringLiteral("Data"), [&]() -> QString { return QLatin1Char('"') + t2 + QLatin1Char('"'); });
     }
     c.rest(QStringLiteral("Binary data"));
 }
@@ -1544,7 +1665,7 @@ QString moduleName(int id) {
     }
 }
 
-QDateTime unixTime(quint32 s) { return QDateTime::fromSecsSinceEpoch(qint64(s), QTimeZone::UTC); }
+QDateTime unixTime(quint32 s) { return utcDateTime(qint64(s) * 1000); }
 
 void decModular70(Cursor &c) {
     c.msg().kind = MessageKind::Status;
@@ -1553,30 +1674,32 @@ void decModular70(Cursor &c) {
         const int len = c.u16(c.pos + 2);
         if (!c.has(4 + len))
             break;
-        Field g = makeField(c.pos, 4 + len, moduleName(id));
-        g.add(makeField(c.pos, 2, QStringLiteral("Module type"), hexWord(id)));
-        g.add(makeField(c.pos + 2, 2, QStringLiteral("Module length"), QString::number(len)));
+        Field g;   // the module's field (built only when annotating)
+        if (c.annotate) {
+            g = makeField(c.pos, 4 + len, moduleName(id));
+            g.add(makeField(c.pos, 2, QStringLiteral("Module type"), hexWord(id)));
+            g.add(makeField(c.pos + 2, 2, QStringLiteral("Module length"), QString::number(len)));
+        }
         const int v = c.pos + 4;
         if (id == 0x0033 && len >= 18) {
             Position p;
             const quint32 t = c.u32(v);
             p.time = unixTime(t);
-            g.add(makeField(v, 4, QStringLiteral("Time"), fmtDateTime(p.time) + QLatin1String(" UTC (Unix ") + QString::number(t) + QLatin1Char(')')));
             p.satellites = c.d[v + 4];
-            g.add(makeField(v + 4, 1, QStringLiteral("Satellites"), QString::number(c.d[v + 4])));
             const int alt = qint16(c.u16(v + 5));
             p.altitude = alt;
-            g.add(makeField(v + 5, 2, QStringLiteral("Altitude"), QString::number(alt) + QLatin1String(" m")));
-            Position tmp;
-            gpsBody(c, v + 7, g, tmp, false);
-            p.latitude = tmp.latitude;
-            p.longitude = tmp.longitude;
-            p.valid = tmp.valid;
-            p.speedKmh = tmp.speedKmh;
-            p.course = tmp.course;
-            g.value = p.valid ? QStringLiteral("valid fix") : QStringLiteral("no valid fix");
+            if (c.annotate) {
+                g.add(makeField(v, 4, QStringLiteral("Time"), fmtDateTime(p.time) + QLatin1String(" UTC (Unix ") + QString::number(t) + QLatin1Char(')')));
+                g.add(makeField(v + 4, 1, QStringLiteral("Satellites"), QString::number(c.d[v + 4])));
+                g.add(makeField(v + 5, 2, QStringLiteral("Altitude"), QString::number(alt) + QLatin1String(" m")));
+            }
+            gpsBody(c, v + 7, g, p, false);   // no GPS info byte: the satellites stay as read above
+            if (c.annotate)
+                g.value = p.valid ? QStringLiteral("valid fix") : QStringLiteral("no valid fix");
             appendPosition(c, std::move(p));
             c.msg().kind = MessageKind::Position;
+        } else if (!c.annotate) {
+            // other modules carry nothing typed
         } else if ((id == 0x002C) && len == 4) {
             g.value = fmtDateTime(unixTime(c.u32(v))) + QLatin1String(" UTC");
             if (len > 0)
@@ -1601,20 +1724,22 @@ void decTlvF1(Cursor &c) {
         c.tooShort(QStringLiteral("the Unix time"));
         return;
     }
-    c.add(4, QStringLiteral("Time"), fmtDateTime(unixTime(c.u32(c.pos))) + QLatin1String(" UTC"));
+    c.add(4, QStringLiteral("Time"), [&]() -> QString { return fmtDateTime(unixTime(c.u32(c.pos))) + QLatin1String(" UTC"); });
     while (c.remaining() >= 3) {
         const int id = c.u16(c.pos);
         const int len = c.d[c.pos + 2];
         if (!c.has(3 + len))
             break;
-        Field g = makeField(c.pos, 3 + len, QLatin1String("TLV ") + hexWord(id));
-        g.add(makeField(c.pos, 2, QStringLiteral("Id"), hexWord(id)));
-        g.add(makeField(c.pos + 2, 1, QStringLiteral("Length"), QString::number(len)));
-        if (len > 0) {
-            g.value = hexBytes(c.d + c.pos + 3, std::min(len, 24));
-            g.add(makeField(c.pos + 3, len, QStringLiteral("Value"), g.value));
+        if (c.annotate) {
+            Field g = makeField(c.pos, 3 + len, QLatin1String("TLV ") + hexWord(id));
+            g.add(makeField(c.pos, 2, QStringLiteral("Id"), hexWord(id)));
+            g.add(makeField(c.pos + 2, 1, QStringLiteral("Length"), QString::number(len)));
+            if (len > 0) {
+                g.value = hexBytes(c.d + c.pos + 3, std::min(len, 24));
+                g.add(makeField(c.pos + 3, len, QStringLiteral("Value"), g.value));
+            }
+            c.append(std::move(g));
         }
-        c.append(std::move(g));
         c.pos += 3 + len;
     }
 }
@@ -1635,16 +1760,19 @@ void decWifiF3(Cursor &c) {
     p.timeValid = ok;
     c.pos += 6;
     const int count = c.d[c.pos];
-    c.add(1, QStringLiteral("Wi-Fi count"), QString::number(count));
+    c.add(1, QStringLiteral("Wi-Fi count"), [&]() -> QString { return QString::number(count); });
+    p.wifi.reserve(std::min(count, c.remaining() / 8));
     for (int i = 0; i < count && c.has(8); ++i) {
         WifiAccessPoint ap;
-        ap.bssid = hexBytes(c.d + c.pos + 2, 6).replace(QLatin1Char(' '), QLatin1Char(':')).toLower();
-        Field g = makeField(c.pos, 8, QLatin1String("Wi-Fi ") + num(i + 1), ap.bssid);
-        g.add(makeField(c.pos, 2, QStringLiteral("Unknown"), hexWord(c.u16(c.pos))));
-        g.add(makeField(c.pos + 2, 6, QStringLiteral("BSSID"), ap.bssid));
-        c.append(std::move(g));
+        ap.bssid = bssidText(c.d + c.pos + 2);
+        if (c.annotate) {
+            Field g = makeField(c.pos, 8, QLatin1String("Wi-Fi ") + num(i + 1), ap.bssid);
+            g.add(makeField(c.pos, 2, QStringLiteral("Unknown"), hexWord(c.u16(c.pos))));
+            g.add(makeField(c.pos + 2, 6, QStringLiteral("BSSID"), ap.bssid));
+            c.append(std::move(g));
+        }
         c.pos += 8;
-        p.wifi.append(ap);
+        p.wifi.append(std::move(ap));
     }
     if (!p.wifi.isEmpty())
         appendPosition(c, std::move(p));
@@ -1670,7 +1798,7 @@ void decTopinLogin(Cursor &c) {
     if (c.has(1)) {
         const int v = c.d[c.pos];
         c.msg().model = QStringLiteral("topin sw ") + QString::number(v);
-        c.add(1, QStringLiteral("Software version"), QString::number(v) + QLatin1String(" (") + hexByte(v) + QLatin1Char(')'));
+        c.add(1, QStringLiteral("Software version"), [&]() -> QString { return QString::number(v) + QLatin1String(" (") + hexByte(v) + QLatin1Char(')'); });
     }
 }
 
@@ -1678,29 +1806,29 @@ void decTopinStatus(Cursor &c) {
     const int n = c.remaining();
     Status &s = status(c);
     if (n >= 7) {   // the real ZX303 log: status bits, battery %, signal, sw, tz, ?, ?
-        c.add(1, QStringLiteral("Status bits"), hexByte(c.d[c.pos]));
+        c.add(1, QStringLiteral("Status bits"), [&]() -> QString { return hexByte(c.d[c.pos]); });
         s.batteryPercent = std::min<int>(c.d[c.pos], 100);
-        c.add(1, QStringLiteral("Battery"), QString::number(c.d[c.pos]) + QLatin1String(" %"));
+        c.add(1, QStringLiteral("Battery"), [&]() -> QString { return QString::number(c.d[c.pos]) + QLatin1String(" %"); });
         s.gsmSignal = c.d[c.pos];
-        c.add(1, QStringLiteral("Signal"), QString::number(c.d[c.pos]));
-        c.add(1, QStringLiteral("Software version"), QString::number(c.d[c.pos]));
-        c.add(1, QStringLiteral("Time zone"), QString::number(qint8(c.d[c.pos])) + QLatin1String(" h"));
+        c.add(1, QStringLiteral("Signal"), [&]() -> QString { return QString::number(c.d[c.pos]); });
+        c.add(1, QStringLiteral("Software version"), [&]() -> QString { return QString::number(c.d[c.pos]); });
+        c.add(1, QStringLiteral("Time zone"), [&]() -> QString { return QString::number(qint8(c.d[c.pos])) + QLatin1String(" h"); });
         return;
     }
     // Topin document / Traccar: battery %, software version, time zone, interval [, signal].
     if (c.has(1)) {
         s.batteryPercent = std::min<int>(c.d[c.pos], 100);
-        c.add(1, QStringLiteral("Battery"), QString::number(c.d[c.pos]) + QLatin1String(" %"));
+        c.add(1, QStringLiteral("Battery"), [&]() -> QString { return QString::number(c.d[c.pos]) + QLatin1String(" %"); });
     }
     if (c.has(1))
-        c.add(1, QStringLiteral("Software version"), QString::number(c.d[c.pos]));
+        c.add(1, QStringLiteral("Software version"), [&]() -> QString { return QString::number(c.d[c.pos]); });
     if (c.has(1))
-        c.add(1, QStringLiteral("Time zone"), QString::number(qint8(c.d[c.pos])) + QLatin1String(" h"));
+        c.add(1, QStringLiteral("Time zone"), [&]() -> QString { return QString::number(qint8(c.d[c.pos])) + QLatin1String(" h"); });
     if (c.has(1))
-        c.add(1, QStringLiteral("Status interval"), QString::number(c.d[c.pos]) + QLatin1String(" min"));
+        c.add(1, QStringLiteral("Status interval"), [&]() -> QString { return QString::number(c.d[c.pos]) + QLatin1String(" min"); });
     if (c.has(1)) {
         s.gsmSignal = c.d[c.pos];
-        c.add(1, QStringLiteral("Signal"), QString::number(c.d[c.pos]));
+        c.add(1, QStringLiteral("Signal"), [&]() -> QString { return QString::number(c.d[c.pos]); });
     }
 }
 
@@ -1721,6 +1849,7 @@ void decTopinWifi(Cursor &c) {
     c.append(dateField(c, c.pos, QStringLiteral("Date/time"), true, &p.time, &ok));
     p.timeValid = ok;
     c.pos += 6;
+    p.wifi.reserve(std::min(count, c.remaining() / 7));
     for (int i = 0; i < count; ++i) {
         if (!c.has(7)) {
             c.tooShort(QStringLiteral("the Wi-Fi list"));
@@ -1728,7 +1857,7 @@ void decTopinWifi(Cursor &c) {
         }
         WifiAccessPoint ap;
         const uchar *m = c.d + c.pos;
-        ap.bssid = hexBytes(m, 6).replace(QLatin1Char(' '), QLatin1Char(':')).toLower();
+        ap.bssid = bssidText(m);
         ap.rssi = -int(m[6]);
         if (c.annotate) {
             Field g = makeField(c.pos, 7, QLatin1String("Wi-Fi ") + num(i + 1), ap.bssid + QLatin1Char(' ') + QString::number(ap.rssi) + QLatin1String(" dBm"));
@@ -1737,18 +1866,19 @@ void decTopinWifi(Cursor &c) {
             c.append(std::move(g));
         }
         c.pos += 7;
-        p.wifi.append(ap);
+        p.wifi.append(std::move(ap));
     }
     if (!c.has(4)) {
         c.tooShort(QStringLiteral("cell count + MCC/MNC"));
         return;
     }
     const int cells = c.d[c.pos];
-    c.add(1, QStringLiteral("Cell count"), QString::number(cells));
+    c.add(1, QStringLiteral("Cell count"), [&]() -> QString { return QString::number(cells); });
     const int mcc = c.u16(c.pos);
-    c.add(2, QStringLiteral("MCC"), QString::number(mcc));
+    c.add(2, QStringLiteral("MCC"), [&]() -> QString { return QString::number(mcc); });
     const int mnc = c.d[c.pos];
-    c.add(1, QStringLiteral("MNC"), QString::number(mnc));
+    c.add(1, QStringLiteral("MNC"), [&]() -> QString { return QString::number(mnc); });
+    p.cells.reserve(std::min(cells, c.remaining() / 5));
     for (int i = 0; i < cells; ++i) {
         if (!c.has(5)) {
             c.tooShort(QStringLiteral("the cell list"));
@@ -1760,13 +1890,15 @@ void decTopinWifi(Cursor &c) {
         cell.lac = c.u16(c.pos);
         cell.cellId = c.u16(c.pos + 2);
         cell.signal = c.d[c.pos + 4];
-        Field g = makeField(c.pos, 5, QLatin1String("Cell ") + num(i + 1),
-                            QLatin1String("LAC ") + num(cell.lac) + QLatin1String(" CI ") + num(cell.cellId)
-                                + QLatin1String(" RSSI ") + num(cell.signal));
-        g.add(makeField(c.pos, 2, QStringLiteral("LAC"), QString::number(cell.lac)));
-        g.add(makeField(c.pos + 2, 2, QStringLiteral("Cell ID"), QString::number(cell.cellId)));
-        g.add(makeField(c.pos + 4, 1, QStringLiteral("RSSI"), QString::number(cell.signal)));
-        c.append(std::move(g));
+        if (c.annotate) {
+            Field g = makeField(c.pos, 5, QLatin1String("Cell ") + num(i + 1),
+                                QLatin1String("LAC ") + num(cell.lac) + QLatin1String(" CI ") + num(cell.cellId)
+                                    + QLatin1String(" RSSI ") + num(cell.signal));
+            g.add(makeField(c.pos, 2, QStringLiteral("LAC"), QString::number(cell.lac)));
+            g.add(makeField(c.pos + 2, 2, QStringLiteral("Cell ID"), QString::number(cell.cellId)));
+            g.add(makeField(c.pos + 4, 1, QStringLiteral("RSSI"), QString::number(cell.signal)));
+            c.append(std::move(g));
+        }
         c.pos += 5;
         p.cells.append(cell);
     }
@@ -1789,7 +1921,7 @@ void decTopinEvent(Cursor &c) {
 
 void decTopinEcho(Cursor &c) {
     if (c.has(2)) {
-        c.add(2, QStringLiteral("Interval"), QString::number(c.u16(c.pos)));
+        c.add(2, QStringLiteral("Interval"), [&]() -> QString { return QString::number(c.u16(c.pos)); });
     }
     c.rest(QStringLiteral("Content"));
 }
@@ -1806,84 +1938,84 @@ using R = ReplyPolicy;
 // Standard (GT06/Concox) device -> server. localTime: classic types whose timestamps may
 // be device-local (the login time zone applies); the others are documented as UTC.
 constexpr MessageDef kStandard[] = {
-    {0x01, "Login", K::Login, R::Ack, false, decLogin},
-    {0x10, "GPS location", K::Position, R::Ack, true, decGps10},
-    {0x11, "GPS+LBS location (variant)", K::Position, R::Ack, true, decGps11},
-    {0x12, "GPS+LBS location", K::Position, R::Ack, true, decGpsLbs12},
-    {0x13, "Status (heartbeat)", K::Heartbeat, R::Ack, false, decStatus13},
-    {0x15, "Command reply", K::CommandReply, R::None, false, decCommandReply15},
-    {0x16, "GPS+LBS+status alarm", K::Alarm, R::Ack, true, decAlarm16},
-    {0x17, "LBS + phone address query", K::Lbs, R::Ack, true, decGps17},
-    {0x18, "LBS extend", K::Lbs, R::Ack, true, decLbsExtend},
-    {0x19, "LBS + status", K::Lbs, R::Ack, false, decLbsStatus19},
-    {0x1A, "GPS + phone address query", K::Position, R::AddressReply, true, decGpsPhone},
-    {0x1E, "GPS location (JI09)", K::Position, R::Ack, true, decGpsVariant},
-    {0x21, "Command reply (new)", K::CommandReply, R::None, false, decCommandReply21},
-    {0x22, "GPS+LBS location (UTC)", K::Position, R::Ack, false, decGpsLbs22},
-    {0x23, "Heartbeat", K::Heartbeat, R::Ack, false, decHeartbeat23},
-    {0x24, "GPS+LBS location (S20/SR411)", K::Position, R::Ack, false, decGps24},
-    {0x25, "GPS location (XT40)", K::Position, R::Ack, false, decGps25},
-    {0x26, "Alarm (UTC)", K::Alarm, R::Ack, false, decAlarm26},
-    {0x27, "Alarm with fence (UTC)", K::Alarm, R::Ack, false, decAlarm27},
-    {0x28, "Multi-cell LBS", K::Lbs, R::Ack, false, decLbsExtend},
-    {0x2A, "GPS address request", K::Position, R::AddressReply, false, decGpsPhone},
-    {0x2C, "LBS + Wi-Fi", K::Lbs, R::Ack, false, decLbsWifi2C},
-    {0x2D, "GPS location (variant 0x2D)", K::Position, R::Ack, false, decGpsVariant},
-    {0x2E, "Multi-cell LBS (variant)", K::Lbs, R::Ack, false, decLbsExtend},
-    {0x31, "GPS location (AZ735/SL4X)", K::Position, R::Ack, false, decGpsLbsVariant},
-    {0x32, "GPS location (GT06V4/AZ735)", K::Position, R::Ack, false, decGpsLong32},
-    {0x33, "Wi-Fi/LBS (AZ735)", K::Lbs, R::Ack, false, decGpsLong32},
-    {0x34, "GPS location (X1)", K::Position, R::Ack, false, decX1},
-    {0x35, "Photo info (X1)", K::Information, R::Ack, false, decRaw},
-    {0x36, "GPS location / status (TRX16I/Jimi)", K::Position, R::Ack, false, decGps36},
-    {0x37, "GPS location (modules)", K::Position, R::Ack, false, decGpsLbsVariant},
-    {0x38, "GPS location (4G cell type)", K::Position, R::Ack, false, decGpsVariant},
-    {0x61, "GPS location (iButton)", K::Position, R::Ack, false, decIButton61},
-    {0x66, "DTC/PID", K::Information, R::Ack, false, decDateAscii},
-    {0x70, "Modular GPS", K::Position, R::LongAck, false, decModular70},
-    {0x80, "Online command", K::Information, R::None, false, decCommandContent},
-    {0x81, "Command (variant 0x81)", K::Information, R::None, false, decCommandContent},
-    {0x82, "Command (variant 0x82)", K::Information, R::None, false, decCommandContent},
-    {0x8A, "Time request", K::TimeRequest, R::TimeReply, false, decTimeRequest8A},
-    {0x8C, "OBD data", K::Information, R::Ack, false, decDateAscii},
-    {0x94, "Information", K::Information, R::None, false, decInfo94},
-    {0x95, "Dash-cam alarm", K::Alarm, R::Ack, false, decAlarm95},
-    {0x9B, "Serial pass-through", K::Information, R::None, false, decPassThrough9B},
-    {0xA0, "GPS+LBS location 4G", K::Position, R::Ack, false, decGpsLbs4G},
-    {0xA1, "Multi-cell LBS 4G", K::Lbs, R::Ack, false, decLbsMulti4G},
-    {0xA2, "Wi-Fi + LBS 4G", K::Lbs, R::Ack, false, decA2},
-    {0xA3, "Fence alarm / status (GK310)", K::Position, R::Ack, false, decA3},
-    {0xA4, "Multi-fence alarm 4G", K::Alarm, R::Ack, false, decAlarmA4},
-    {0xA5, "LBS alarm 4G", K::Alarm, R::Ack, false, decLbsAlarmA5},
-    {0xA7, "LBS address request (GK310)", K::Lbs, R::Ack, false, decRaw},
-    {0xF1, "Device status", K::Status, R::LongAck, false, decTlvF1},
-    {0xF2, "Peripheral data", K::Status, R::LongAck, false, decTlvF1},
-    {0xF3, "Wi-Fi list", K::Lbs, R::None, false, decWifiF3},
-    {0xFD, "Firmware version", K::Information, R::None, false, decFirmwareFD},
+    {0x01, u"Login", K::Login, R::Ack, false, decLogin},
+    {0x10, u"GPS location", K::Position, R::Ack, true, decGps10},
+    {0x11, u"GPS+LBS location (variant)", K::Position, R::Ack, true, decGps11},
+    {0x12, u"GPS+LBS location", K::Position, R::Ack, true, decGpsLbs12},
+    {0x13, u"Status (heartbeat)", K::Heartbeat, R::Ack, false, decStatus13},
+    {0x15, u"Command reply", K::CommandReply, R::None, false, decCommandReply15},
+    {0x16, u"GPS+LBS+status alarm", K::Alarm, R::Ack, true, decAlarm16},
+    {0x17, u"LBS + phone address query", K::Lbs, R::Ack, true, decGps17},
+    {0x18, u"LBS extend", K::Lbs, R::Ack, true, decLbsExtend},
+    {0x19, u"LBS + status", K::Lbs, R::Ack, false, decLbsStatus19},
+    {0x1A, u"GPS + phone address query", K::Position, R::AddressReply, true, decGpsPhone},
+    {0x1E, u"GPS location (JI09)", K::Position, R::Ack, true, decGpsVariant},
+    {0x21, u"Command reply (new)", K::CommandReply, R::None, false, decCommandReply21},
+    {0x22, u"GPS+LBS location (UTC)", K::Position, R::Ack, false, decGpsLbs22},
+    {0x23, u"Heartbeat", K::Heartbeat, R::Ack, false, decHeartbeat23},
+    {0x24, u"GPS+LBS location (S20/SR411)", K::Position, R::Ack, false, decGps24},
+    {0x25, u"GPS location (XT40)", K::Position, R::Ack, false, decGps25},
+    {0x26, u"Alarm (UTC)", K::Alarm, R::Ack, false, decAlarm26},
+    {0x27, u"Alarm with fence (UTC)", K::Alarm, R::Ack, false, decAlarm27},
+    {0x28, u"Multi-cell LBS", K::Lbs, R::Ack, false, decLbsExtend},
+    {0x2A, u"GPS address request", K::Position, R::AddressReply, false, decGpsPhone},
+    {0x2C, u"LBS + Wi-Fi", K::Lbs, R::Ack, false, decLbsWifi2C},
+    {0x2D, u"GPS location (variant 0x2D)", K::Position, R::Ack, false, decGpsVariant},
+    {0x2E, u"Multi-cell LBS (variant)", K::Lbs, R::Ack, false, decLbsExtend},
+    {0x31, u"GPS location (AZ735/SL4X)", K::Position, R::Ack, false, decGpsLbsVariant},
+    {0x32, u"GPS location (GT06V4/AZ735)", K::Position, R::Ack, false, decGpsLong32},
+    {0x33, u"Wi-Fi/LBS (AZ735)", K::Lbs, R::Ack, false, decGpsLong32},
+    {0x34, u"GPS location (X1)", K::Position, R::Ack, false, decX1},
+    {0x35, u"Photo info (X1)", K::Information, R::Ack, false, decRaw},
+    {0x36, u"GPS location / status (TRX16I/Jimi)", K::Position, R::Ack, false, decGps36},
+    {0x37, u"GPS location (modules)", K::Position, R::Ack, false, decGpsLbsVariant},
+    {0x38, u"GPS location (4G cell type)", K::Position, R::Ack, false, decGpsVariant},
+    {0x61, u"GPS location (iButton)", K::Position, R::Ack, false, decIButton61},
+    {0x66, u"DTC/PID", K::Information, R::Ack, false, decDateAscii},
+    {0x70, u"Modular GPS", K::Position, R::LongAck, false, decModular70},
+    {0x80, u"Online command", K::Information, R::None, false, decCommandContent},
+    {0x81, u"Command (variant 0x81)", K::Information, R::None, false, decCommandContent},
+    {0x82, u"Command (variant 0x82)", K::Information, R::None, false, decCommandContent},
+    {0x8A, u"Time request", K::TimeRequest, R::TimeReply, false, decTimeRequest8A},
+    {0x8C, u"OBD data", K::Information, R::Ack, false, decDateAscii},
+    {0x94, u"Information", K::Information, R::None, false, decInfo94},
+    {0x95, u"Dash-cam alarm", K::Alarm, R::Ack, false, decAlarm95},
+    {0x9B, u"Serial pass-through", K::Information, R::None, false, decPassThrough9B},
+    {0xA0, u"GPS+LBS location 4G", K::Position, R::Ack, false, decGpsLbs4G},
+    {0xA1, u"Multi-cell LBS 4G", K::Lbs, R::Ack, false, decLbsMulti4G},
+    {0xA2, u"Wi-Fi + LBS 4G", K::Lbs, R::Ack, false, decA2},
+    {0xA3, u"Fence alarm / status (GK310)", K::Position, R::Ack, false, decA3},
+    {0xA4, u"Multi-fence alarm 4G", K::Alarm, R::Ack, false, decAlarmA4},
+    {0xA5, u"LBS alarm 4G", K::Alarm, R::Ack, false, decLbsAlarmA5},
+    {0xA7, u"LBS address request (GK310)", K::Lbs, R::Ack, false, decRaw},
+    {0xF1, u"Device status", K::Status, R::LongAck, false, decTlvF1},
+    {0xF2, u"Peripheral data", K::Status, R::LongAck, false, decTlvF1},
+    {0xF3, u"Wi-Fi list", K::Lbs, R::None, false, decWifiF3},
+    {0xFD, u"Firmware version", K::Information, R::None, false, decFirmwareFD},
 };
 
 // Topin ZX303/ZX612 device -> server (fact sheet 4.1, 4.4, 6).
 constexpr MessageDef kTopin[] = {
-    {0x01, "Login", K::Login, R::TopinAck, false, decTopinLogin},
-    {0x08, "Heartbeat", K::Heartbeat, R::None, false, decNothing},
-    {0x10, "GPS location", K::Position, R::TopinTimeEcho, false, decTopinGps},
-    {0x11, "GPS location (offline)", K::Position, R::TopinTimeEcho, false, decTopinGps},
-    {0x13, "Status", K::Heartbeat, R::TopinAck, false, decTopinStatus},
-    {0x14, "Going to sleep", K::Status, R::None, false, decTopinEvent},
-    {0x15, "Factory reset done", K::Information, R::None, false, decTopinEvent},
-    {0x17, "Wi-Fi + LBS (offline)", K::Lbs, R::TopinTimeEcho, false, decTopinWifi},
-    {0x30, "Time request", K::TimeRequest, R::TopinTime, false, decNothing},
-    {0x56, "Worn / removed", K::Status, R::None, false, decTopinEvent},
-    {0x57, "Settings request", K::Information, R::None, false, decTopinEvent},
-    {0x58, "Whitelist request", K::Information, R::None, false, decTopinEvent},
-    {0x67, "Password recovery", K::Information, R::None, false, decTopinEvent},
-    {0x69, "Wi-Fi + LBS", K::Lbs, R::TopinTimeEcho, false, decTopinWifi},
-    {0x81, "Charge complete", K::Status, R::None, false, decTopinEvent},
-    {0x82, "Charger connected", K::Status, R::None, false, decTopinEvent},
-    {0x83, "Charger disconnected", K::Status, R::None, false, decTopinEvent},
-    {0x94, "Vibration alarm", K::Alarm, R::None, false, decTopinEvent},
-    {0x98, "Interval changed by SMS", K::Information, R::TopinEcho, false, decTopinEcho},
-    {0x99, "SOS", K::Alarm, R::None, false, decTopinEvent},
+    {0x01, u"Login", K::Login, R::TopinAck, false, decTopinLogin},
+    {0x08, u"Heartbeat", K::Heartbeat, R::None, false, decNothing},
+    {0x10, u"GPS location", K::Position, R::TopinTimeEcho, false, decTopinGps},
+    {0x11, u"GPS location (offline)", K::Position, R::TopinTimeEcho, false, decTopinGps},
+    {0x13, u"Status", K::Heartbeat, R::TopinAck, false, decTopinStatus},
+    {0x14, u"Going to sleep", K::Status, R::None, false, decTopinEvent},
+    {0x15, u"Factory reset done", K::Information, R::None, false, decTopinEvent},
+    {0x17, u"Wi-Fi + LBS (offline)", K::Lbs, R::TopinTimeEcho, false, decTopinWifi},
+    {0x30, u"Time request", K::TimeRequest, R::TopinTime, false, decNothing},
+    {0x56, u"Worn / removed", K::Status, R::None, false, decTopinEvent},
+    {0x57, u"Settings request", K::Information, R::None, false, decTopinEvent},
+    {0x58, u"Whitelist request", K::Information, R::None, false, decTopinEvent},
+    {0x67, u"Password recovery", K::Information, R::None, false, decTopinEvent},
+    {0x69, u"Wi-Fi + LBS", K::Lbs, R::TopinTimeEcho, false, decTopinWifi},
+    {0x81, u"Charge complete", K::Status, R::None, false, decTopinEvent},
+    {0x82, u"Charger connected", K::Status, R::None, false, decTopinEvent},
+    {0x83, u"Charger disconnected", K::Status, R::None, false, decTopinEvent},
+    {0x94, u"Vibration alarm", K::Alarm, R::None, false, decTopinEvent},
+    {0x98, u"Interval changed by SMS", K::Information, R::TopinEcho, false, decTopinEcho},
+    {0x99, u"SOS", K::Alarm, R::None, false, decTopinEvent},
 };
 
 template <size_t N>
@@ -1896,19 +2028,19 @@ std::array<const MessageDef *, 256> indexOf(const MessageDef (&table)[N]) {
 
 struct NameEntry {
     int type;
-    const char *name;
+    QStringView name;
 };
 
 constexpr NameEntry kTopinDownlink[] = {
-    {0x01, "Login reply"}, {0x05, "Monitoring mode"}, {0x10, "GPS reply (time echo)"}, {0x11, "GPS reply (time echo)"},
-    {0x13, "Status reply / set interval"}, {0x16, "Whitelist count"}, {0x17, "Wi-Fi reply (time echo)"},
-    {0x30, "Time reply"}, {0x33, "LBS enable"}, {0x34, "GPS/LBS schedule"}, {0x40, "Listen number"},
-    {0x41, "SOS number"}, {0x42, "Dad number"}, {0x43, "Mom number"}, {0x44, "Stop uploading"},
-    {0x46, "GPS off window"}, {0x47, "Do not disturb"}, {0x48, "Restart / power off"}, {0x49, "Find device"},
-    {0x50, "Alarm clocks"}, {0x57, "Settings reply"}, {0x58, "Whitelist"}, {0x61, "Light"},
-    {0x64, "Record audio"}, {0x65, "Record audio"}, {0x66, "Change server"}, {0x69, "Wi-Fi reply"},
-    {0x80, "Locate now"}, {0x86, "Overspeed"}, {0x92, "Vibration alarm on"}, {0x93, "Vibration alarm off"},
-    {0x97, "Upload interval"}, {0x98, "Interval echo"},
+    {0x01, u"Login reply"}, {0x05, u"Monitoring mode"}, {0x10, u"GPS reply (time echo)"}, {0x11, u"GPS reply (time echo)"},
+    {0x13, u"Status reply / set interval"}, {0x16, u"Whitelist count"}, {0x17, u"Wi-Fi reply (time echo)"},
+    {0x30, u"Time reply"}, {0x33, u"LBS enable"}, {0x34, u"GPS/LBS schedule"}, {0x40, u"Listen number"},
+    {0x41, u"SOS number"}, {0x42, u"Dad number"}, {0x43, u"Mom number"}, {0x44, u"Stop uploading"},
+    {0x46, u"GPS off window"}, {0x47, u"Do not disturb"}, {0x48, u"Restart / power off"}, {0x49, u"Find device"},
+    {0x50, u"Alarm clocks"}, {0x57, u"Settings reply"}, {0x58, u"Whitelist"}, {0x61, u"Light"},
+    {0x64, u"Record audio"}, {0x65, u"Record audio"}, {0x66, u"Change server"}, {0x69, u"Wi-Fi reply"},
+    {0x80, u"Locate now"}, {0x86, u"Overspeed"}, {0x92, u"Vibration alarm on"}, {0x93, u"Vibration alarm off"},
+    {0x97, u"Upload interval"}, {0x98, u"Interval echo"},
 };
 
 } // namespace
@@ -1927,24 +2059,24 @@ const MessageDef *topinMessage(int type) {
     return type >= 0 && type < 256 ? idx[size_t(type)] : nullptr;
 }
 
-const char *standardDownlinkName(int type) {
+QStringView standardDownlinkName(int type) {
     switch (type) {
-    case 0x80: return "Online command";
-    case 0x8A: return "Time calibration reply";
-    case 0x97: return "Address reply (English)";
-    case 0x17: return "Address reply (Chinese)";
+    case 0x80: return u"Online command";
+    case 0x8A: return u"Time calibration reply";
+    case 0x97: return u"Address reply (English)";
+    case 0x17: return u"Address reply (Chinese)";
     default: {
         const MessageDef *m = standardMessage(type);
-        return m ? m->name : nullptr;
+        return m ? m->name : QStringView();
     }
     }
 }
 
-const char *topinDownlinkName(int type) {
+QStringView topinDownlinkName(int type) {
     for (const NameEntry &e : kTopinDownlink)
         if (e.type == type)
             return e.name;
-    return nullptr;
+    return {};
 }
 
 void decodeStandardDownlink(Cursor &c) {
@@ -1952,7 +2084,7 @@ void decodeStandardDownlink(Cursor &c) {
     if (n == 0) {
         const MessageDef *m = standardMessage(c.type);
         c.f->typeName = QLatin1String("Acknowledgement of ") + hexByte(c.type)
-                        + (m ? QLatin1String(" (") + QLatin1String(m->name) + QLatin1Char(')') : QString());
+                        + (m ? QLatin1String(" (") + m->name + QLatin1Char(')') : QString());
         if (c.annotate)   // the "Protocol number" field shows the new name too
             c.f->fields[2].value = hexByte(c.type) + QLatin1String(" (") + c.f->typeName + QLatin1Char(')');
         return;
@@ -1976,13 +2108,13 @@ void decodeStandardDownlink(Cursor &c) {
             c.tooShort(QStringLiteral("command length + server flag"));
             return;
         }
-        c.add(lenBytes, QStringLiteral("Command length"), QString::number(c.uN(c.pos, lenBytes)));
-        c.add(4, QStringLiteral("Server flag"), hexWord(c.u16(c.pos)) + hexWord(c.u16(c.pos + 2)).mid(2));
+        c.add(lenBytes, QStringLiteral("Command length"), [&]() -> QString { return QString::number(c.uN(c.pos, lenBytes)); });
+        c.add(4, QStringLiteral("Server flag"), [&]() -> QString { return hexWord(c.u16(c.pos)) + hexWord(c.u16(c.pos + 2)).mid(2); });
         const int tl = c.remaining();
         if (tl > 0) {
             const QString t = printable(c.d + c.pos, tl);
             c.msg().text = t;
-            c.add(tl, QStringLiteral("Address text"), QLatin1Char('"') + t + QLatin1Char('"'));
+            c.add(tl, QStringLiteral("Address text"), [&]() -> QString { return QLatin1Char('"') + t + QLatin1Char('"'); });
         }
         break;
     }
@@ -2004,18 +2136,18 @@ void decodeTopinDownlink(Cursor &c) {
     }
     if (c.type == 0x30 && n == 7) {
         const int y = c.u16(c.pos);
-        c.add(2, QStringLiteral("Year"), QString::number(y));
-        c.add(1, QStringLiteral("Month"), QString::number(c.d[c.pos]));
-        c.add(1, QStringLiteral("Day"), QString::number(c.d[c.pos]));
-        c.add(1, QStringLiteral("Hour"), QString::number(c.d[c.pos]));
-        c.add(1, QStringLiteral("Minute"), QString::number(c.d[c.pos]));
-        c.add(1, QStringLiteral("Second"), QString::number(c.d[c.pos]));
+        c.add(2, QStringLiteral("Year"), [&]() -> QString { return QString::number(y); });
+        c.add(1, QStringLiteral("Month"), [&]() -> QString { return QString::number(c.d[c.pos]); });
+        c.add(1, QStringLiteral("Day"), [&]() -> QString { return QString::number(c.d[c.pos]); });
+        c.add(1, QStringLiteral("Hour"), [&]() -> QString { return QString::number(c.d[c.pos]); });
+        c.add(1, QStringLiteral("Minute"), [&]() -> QString { return QString::number(c.d[c.pos]); });
+        c.add(1, QStringLiteral("Second"), [&]() -> QString { return QString::number(c.d[c.pos]); });
         return;
     }
     if (c.type == 0x69 && n > 0) {
         const QString t = printable(c.d + c.pos, n);
         c.msg().text = t;
-        c.add(n, QStringLiteral("Position text"), QLatin1Char('"') + t + QLatin1Char('"'));
+        c.add(n, QStringLiteral("Position text"), [&]() -> QString { return QLatin1Char('"') + t + QLatin1Char('"'); });
         return;
     }
     c.rest(QStringLiteral("Content"));
@@ -2037,130 +2169,319 @@ int topinWifiFrameSize(const uchar *d, int n) {
 
 namespace {
 
-QString positionSummary(const Position &p) {
-    if (!p.hasCoordinates) {
-        QString s;
-        if (!p.wifi.isEmpty())
-            s = plural(int(p.wifi.size()), "Wi-Fi AP", "Wi-Fi APs");
-        if (!p.cells.isEmpty()) {
-            if (!s.isEmpty())
-                s += QLatin1String(" + ");
-            s += plural(int(p.cells.size()), "cell", "cells") + QLatin1String(" (MCC ") + QString::number(p.cells.first().mcc)
-                 + QLatin1String(" MNC ") + QString::number(p.cells.first().mnc) + QLatin1Char(')');
+// One line of text built in a stack buffer and turned into a QString once (the summary is
+// made for every frame the server receives). Longer text spills into a QString.
+class Line {
+public:
+    Q_ALWAYS_INLINE Line &operator<<(QLatin1StringView s) {
+        if (char16_t *o = room(s.size())) {
+            for (qsizetype i = 0; i < s.size(); ++i)
+                o[i] = char16_t(uchar(s.data()[i]));
+            m_n += s.size();
+        } else {
+            m_spill.append(s);
         }
-        return s.isEmpty() ? QStringLiteral("no location data") : s;
+        return *this;
     }
-    QString s = fmtFixed(std::abs(p.latitude), 4) + QChar(0xB0) + QLatin1Char(p.latitude < 0 ? 'S' : 'N') + QLatin1Char(' ')
-                + fmtFixed(std::abs(p.longitude), 4) + QChar(0xB0) + QLatin1Char(p.longitude < 0 ? 'W' : 'E');
+    // Literals: the length is known at compile time (QLatin1StringView(const char *) would
+    // measure it on every call, which costs more than the copy).
+    template <size_t N>
+    Q_ALWAYS_INLINE Line &operator<<(const char (&s)[N]) { return *this << QLatin1StringView(s, qsizetype(N - 1)); }
+    Q_ALWAYS_INLINE Line &operator<<(char ch) {
+        if (char16_t *o = room(1)) {
+            *o = char16_t(uchar(ch));
+            ++m_n;
+        } else {
+            m_spill.append(QLatin1Char(ch));
+        }
+        return *this;
+    }
+    Q_ALWAYS_INLINE Line &operator<<(QChar ch) {
+        if (char16_t *o = room(1)) {
+            *o = ch.unicode();
+            ++m_n;
+        } else {
+            m_spill.append(ch);
+        }
+        return *this;
+    }
+    Line &operator<<(QStringView s) {
+        if (char16_t *o = room(s.size())) {
+            std::copy(s.utf16(), s.utf16() + s.size(), o);
+            m_n += s.size();
+        } else {
+            m_spill.append(s);
+        }
+        return *this;
+    }
+    Line &operator<<(const QString &s) { return *this << QStringView(s); }
+    Line &number(qint64 v) {
+        char b[24];
+        char *o = b + sizeof b;
+        quint64 x = v < 0 ? 0 - quint64(v) : quint64(v);
+        do {
+            *--o = char('0' + x % 10);
+            x /= 10;
+        } while (x);
+        if (v < 0)
+            *--o = '-';
+        return *this << QLatin1StringView(o, b + sizeof b - o);
+    }
+    // Same text as fmtFixed().
+    Line &fixed(double v, int decimals) {
+        switch (decimals) {   // constant divisors for the common cases
+        case 2: return fixedScaled<100>(v, 2);
+        case 4: return fixedScaled<10000>(v, 4);
+        default: break;
+        }
+        return *this << fmtFixed(v, decimals);
+    }
+    QString toString() const {
+        return m_spilled ? m_spill : QString(reinterpret_cast<const QChar *>(m_buf), m_n);
+    }
+
+private:
+    template <quint64 Scale>
+    Line &fixedScaled(double v, int decimals) {
+        if (!std::isfinite(v) || std::abs(v) > 1e12)
+            return *this << fmtFixed(v, decimals);
+        const quint64 x = quint64(std::llround(std::abs(v) * double(Scale)));
+        char b[40];
+        char *o = b + sizeof b;
+        quint64 frac = x % Scale, whole = x / Scale;
+        for (int i = 0; i < decimals; ++i) {
+            *--o = char('0' + frac % 10);
+            frac /= 10;
+        }
+        *--o = '.';
+        do {
+            *--o = char('0' + whole % 10);
+            whole /= 10;
+        } while (whole);
+        if (v < 0 && x != 0)
+            *--o = '-';
+        return *this << QLatin1StringView(o, b + sizeof b - o);
+    }
+    // Where `more` characters go, or nullptr once the text lives in m_spill.
+    Q_ALWAYS_INLINE char16_t *room(qsizetype more) {
+        if (Q_LIKELY(!m_spilled && m_n + more <= qsizetype(std::size(m_buf))))
+            return m_buf + m_n;
+        spill();
+        return nullptr;
+    }
+    Q_NEVER_INLINE void spill() {
+        if (!m_spilled) {
+            m_spill = QString(reinterpret_cast<const QChar *>(m_buf), m_n);
+            m_spilled = true;
+        }
+    }
+    char16_t m_buf[200];
+    qsizetype m_n = 0;
+    QString m_spill;
+    bool m_spilled = false;
+};
+
+void plural(Line &l, int n, QLatin1StringView one, QLatin1StringView many) { l.number(n) << ' ' << (n == 1 ? one : many); }
+
+void positionSummary(Line &l, const Position &p) {
+    if (!p.hasCoordinates) {
+        if (!p.wifi.isEmpty())
+            plural(l, int(p.wifi.size()), "Wi-Fi AP"_L1, "Wi-Fi APs"_L1);
+        if (!p.cells.isEmpty()) {
+            if (!p.wifi.isEmpty())
+                l << " + ";
+            plural(l, int(p.cells.size()), "cell"_L1, "cells"_L1);
+            l << " (MCC ";
+            l.number(p.cells.first().mcc) << " MNC ";
+            l.number(p.cells.first().mnc) << ')';
+        }
+        if (p.wifi.isEmpty() && p.cells.isEmpty())
+            l << "no location data";
+        return;
+    }
+    l.fixed(std::abs(p.latitude), 4) << QChar(0xB0) << (p.latitude < 0 ? 'S' : 'N') << ' ';
+    l.fixed(std::abs(p.longitude), 4) << QChar(0xB0) << (p.longitude < 0 ? 'W' : 'E');
     if (p.speedKmh) {
         const double sp = *p.speedKmh;
-        s += QLatin1Char(' ') + (sp == std::floor(sp) ? num(qint64(sp)) : fmtFixed(sp, 2)) + QLatin1String(" km/h");
-    }
-    s += p.valid ? QLatin1String(" valid") : QLatin1String(" invalid");
-    if (p.satellites)
-        s += QLatin1Char(' ') + QString::number(*p.satellites) + QLatin1String(" sats");
-    return s;
-}
-
-QString alarmDisplay(const QString &name) {
-    if (name == QLatin1String("sos"))
-        return QStringLiteral("SOS");
-    // camelCase -> "Power cut"
-    QString s;
-    for (int i = 0; i < name.size(); ++i) {
-        const QChar ch = name[i];
-        if (ch.isUpper() && i > 0)
-            s += QLatin1Char(' ') + ch.toLower();
+        l << ' ';
+        if (sp == std::floor(sp))
+            l.number(qint64(sp));
         else
-            s += i == 0 ? ch.toUpper() : ch;
+            l.fixed(sp, 2);
+        l << " km/h";
     }
-    return s;
+    l << (p.valid ? " valid"_L1 : " invalid"_L1);
+    if (p.satellites) {
+        l << ' ';
+        l.number(*p.satellites) << " sats";
+    }
 }
 
-QString statusSummary(const Status &s) {
-    QStringList parts;
-    if (s.batteryPercent)
-        parts << QLatin1String("battery ") + num(*s.batteryPercent) + QLatin1String(" %");
+void alarmDisplay(Line &l, const QString &name) {
+    if (name == QLatin1String("sos")) {
+        l << "SOS";
+        return;
+    }
+    // camelCase -> "Power cut" (the names are ASCII; other text goes through QChar)
+    for (int i = 0; i < name.size(); ++i) {
+        const char16_t ch = name[i].unicode();
+        if (ch < 0x80) {
+            const bool upper = ch >= 'A' && ch <= 'Z';
+            if (upper && i > 0)
+                l << ' ' << char(ch + ('a' - 'A'));
+            else if (i == 0 && ch >= 'a' && ch <= 'z')
+                l << char(ch - ('a' - 'A'));
+            else
+                l << char(ch);
+        } else if (name[i].isUpper() && i > 0) {
+            l << ' ' << name[i].toLower();
+        } else {
+            l << (i == 0 ? name[i].toUpper() : name[i]);
+        }
+    }
+}
+
+// Appends "battery 50 %, ACC on, ..." (nothing when the status says nothing).
+void statusSummary(Line &l, const Status &s) {
+    bool first = true;
+    auto sep = [&]() -> Line & {
+        if (!first)
+            l << ", ";
+        first = false;
+        return l;
+    };
+    if (s.batteryPercent) {
+        sep() << "battery ";
+        l.number(*s.batteryPercent) << " %";
+    }
     if (s.batteryVolts)
-        parts << fmtFixed(*s.batteryVolts, 2) + QLatin1String(" V");
-    if (s.gsmSignal)
-        parts << QLatin1String("GSM ") + num(*s.gsmSignal);
+        sep().fixed(*s.batteryVolts, 2) << " V";
+    if (s.gsmSignal) {
+        sep() << "GSM ";
+        l.number(*s.gsmSignal);
+    }
     if (s.charging && *s.charging)
-        parts << QStringLiteral("charging");
+        sep() << "charging";
     if (s.acc)
-        parts << (*s.acc ? QStringLiteral("ACC on") : QStringLiteral("ACC off"));
+        sep() << (*s.acc ? "ACC on"_L1 : "ACC off"_L1);
     if (s.armed && *s.armed)
-        parts << QStringLiteral("armed");
-    return parts.join(QStringLiteral(", "));
+        sep() << "armed";
 }
 
-QString shortText(const QString &t) {
-    QString s = t.simplified();
-    if (s.size() > 60)
-        s = s.left(57) + QStringLiteral("...");
-    return s;
+bool statusSaysSomething(const Status &s) {
+    return s.batteryPercent || s.batteryVolts || s.gsmSignal || (s.charging && *s.charging) || s.acc
+           || (s.armed && *s.armed);
+}
+
+// Appends t.simplified(), cut to 57 characters + "..." when longer than 60 (without
+// building the simplified copy).
+void shortText(Line &l, QStringView t) {
+    char16_t buf[61];
+    int n = 0;
+    bool space = false;
+    for (const QChar ch : t) {
+        if (ch.isSpace()) {
+            space = n > 0;
+            continue;
+        }
+        if (space) {
+            buf[n++] = u' ';
+            space = false;
+            if (n == 61)
+                break;
+        }
+        buf[n++] = ch.unicode();
+        if (n == 61)
+            break;
+    }
+    if (n > 60)
+        l << QStringView(buf, 57) << "...";
+    else
+        l << QStringView(buf, n);
 }
 
 } // namespace
 
 QString summaryOf(const DecodedFrame &f) {
     const Message &m = f.message;
+    Line l;
     switch (m.kind) {
-    case MessageKind::Login: {
-        QString s = QLatin1String("IMEI ") + m.deviceId;
+    case MessageKind::Login:
+        l << "IMEI " << m.deviceId;
         if (m.timeZoneMinutes)
-            s += QLatin1String(", ") + fmtOffset(*m.timeZoneMinutes);
-        return s;
-    }
+            l << ", " << fmtOffset(*m.timeZoneMinutes);
+        break;
     case MessageKind::Position:
-        if (!m.positions.isEmpty())
-            return positionSummary(m.positions.first());
-        return f.typeName;
     case MessageKind::Lbs:
-        if (!m.positions.isEmpty())
-            return positionSummary(m.positions.first());
-        return f.typeName;
-    case MessageKind::Alarm: {
-        QStringList names;
-        for (const QString &a : m.alarms)
-            names << alarmDisplay(a);
-        QString s = names.isEmpty() ? f.typeName : names.join(QStringLiteral(", ")) + QLatin1String(" alarm");
-        if (!m.positions.isEmpty() && m.positions.first().hasCoordinates)
-            s += QLatin1String(" at ") + positionSummary(m.positions.first());
-        return s;
-    }
+        if (m.positions.isEmpty())
+            return f.typeName;
+        positionSummary(l, m.positions.first());
+        break;
+    case MessageKind::Alarm:
+        if (m.alarms.isEmpty()) {
+            l << f.typeName;
+        } else {
+            for (qsizetype i = 0; i < m.alarms.size(); ++i) {
+                if (i)
+                    l << ", ";
+                alarmDisplay(l, m.alarms[i]);
+            }
+            l << " alarm";
+        }
+        if (!m.positions.isEmpty() && m.positions.first().hasCoordinates) {
+            l << " at ";
+            positionSummary(l, m.positions.first());
+        }
+        break;
     case MessageKind::Heartbeat:
-    case MessageKind::Status: {
-        const QString s = m.status ? statusSummary(*m.status) : QString();
-        return s.isEmpty() ? f.typeName : f.typeName + QLatin1String(": ") + s;
-    }
+    case MessageKind::Status:
+        if (!m.status || !statusSaysSomething(*m.status))
+            return f.typeName;
+        l << f.typeName << ": ";
+        statusSummary(l, *m.status);
+        break;
     case MessageKind::CommandReply:
-        return QLatin1String("reply \"") + shortText(m.text) + QLatin1Char('"');
+        l << "reply \"";
+        shortText(l, m.text);
+        l << '"';
+        break;
     case MessageKind::TimeRequest:
         return QStringLiteral("time request");
     case MessageKind::Information:
-        if (m.text.isEmpty() && m.status) {
-            const QString s = statusSummary(*m.status);
-            if (!s.isEmpty())
-                return f.typeName + QLatin1String(": ") + s;
+        if (m.text.isEmpty() && m.status && statusSaysSomething(*m.status)) {
+            l << f.typeName << ": ";
+            statusSummary(l, *m.status);
+            break;
         }
-        return m.text.isEmpty() ? f.typeName : f.typeName + QLatin1String(": ") + shortText(m.text);
+        if (m.text.isEmpty())
+            return f.typeName;
+        l << f.typeName << ": ";
+        shortText(l, m.text);
+        break;
     case MessageKind::Downlink:
-        return m.text.isEmpty() ? f.typeName : f.typeName + QLatin1String(" \"") + shortText(m.text) + QLatin1Char('"');
+        if (m.text.isEmpty())
+            return f.typeName;
+        l << f.typeName << " \"";
+        shortText(l, m.text);
+        l << '"';
+        break;
     case MessageKind::Unknown:
-        return QLatin1String("unknown type ") + hexByte(f.type);
+        l << "unknown type " << hexByte(f.type);
+        break;
     default:
         return f.typeName;
     }
+    return l.toString();
 }
 
 } // namespace detail
 
 QString alarmName(int code, const QString &model) {
-    const bool vl = detail::isVlModel(model);
-    const bool lw = model.startsWith(QLatin1String("LW"), Qt::CaseInsensitive);
-    const bool seeworld = model.compare(QLatin1String("SEEWORLD"), Qt::CaseInsensitive) == 0;
-    const bool trx = model.compare(QLatin1String("TRX16I"), Qt::CaseInsensitive) == 0;
+    const bool anyModel = !model.isEmpty();   // the usual case: no model override, no string compares
+    const bool vl = anyModel && detail::isVlModel(model);
+    const bool lw = anyModel && model.startsWith(QLatin1String("LW"), Qt::CaseInsensitive);
+    const bool seeworld = anyModel && model.compare(QLatin1String("SEEWORLD"), Qt::CaseInsensitive) == 0;
+    const bool trx = anyModel && model.compare(QLatin1String("TRX16I"), Qt::CaseInsensitive) == 0;
     switch (code) {   // model-specific readings first (fact sheet section 7)
     case 0x09:
         if (vl) return QStringLiteral("tow");
@@ -2190,7 +2511,7 @@ QString alarmName(int code, const QString &model) {
     }
     for (const detail::AlarmCode &a : detail::kAlarms)
         if (a.code == code)
-            return QString::fromLatin1(a.name);
+            return detail::staticText(a.name);
     return {};
 }
 

@@ -8,7 +8,9 @@
 
 #include <QByteArray>
 #include <QString>
+#include <QStringView>
 #include <optional>
+#include <type_traits>
 
 namespace td::proto::gt06::detail {
 
@@ -66,7 +68,22 @@ struct Cursor {
 
     // Appends a top-level field of `len` bytes at pos and advances (when not annotating:
     // only advances, and returns the scratch field so that warn() still names the field).
-    Field &add(int len, QString name, QString value = {});
+    Field &add(int len, QString name, QString value = {}) {
+        if (annotate)
+            return addField(len, std::move(name), std::move(value));
+        pos += len;   // inline: the fast path calls this for most fields of every frame
+        scratch.name = std::move(name);
+        scratch.warning.clear();
+        scratch.children.clear();
+        return scratch;
+    }
+    Field &addField(int len, QString name, QString value);   // the annotating case
+    // Same, with the value text computed by `value()` only when annotating (the fast path
+    // formats no text): c.add(1, QStringLiteral("GSM"), [&]() -> QString { return ...; }).
+    template <typename Fn, typename = std::enable_if_t<std::is_invocable_r_v<QString, Fn &>>>
+    Field &add(int len, QString name, Fn &&value) {
+        return annotate ? add(len, std::move(name), QString(value())) : add(len, std::move(name), QString());
+    }
     // Appends a ready-made top-level field (dropped when not annotating).
     void append(Field &&field);
     // Records a warning on a field and on the frame.
@@ -83,7 +100,7 @@ using DecodeFn = void (*)(Cursor &);
 
 struct MessageDef {
     quint8 type;
-    const char *name;
+    QStringView name;   // static UTF-16 text: typeName shares it without a copy
     MessageKind kind;
     ReplyPolicy reply;
     bool localTime;   // timestamps are device-local (login time zone applies)
@@ -93,9 +110,22 @@ struct MessageDef {
 // Catalogue lookups (gt06_messages.cpp). nullptr: unknown type.
 const MessageDef *standardMessage(int type);
 const MessageDef *topinMessage(int type);
-// Server -> device names, for ToDevice decoding.
-const char *standardDownlinkName(int type);
-const char *topinDownlinkName(int type);
+// Server -> device names, for ToDevice decoding (null view: unknown type).
+QStringView standardDownlinkName(int type);
+QStringView topinDownlinkName(int type);
+
+// A QString over static UTF-16 text (the catalogue names): no allocation, and copies share
+// no reference count.
+inline QString staticText(QStringView s) { return QString::fromRawData(s.data(), s.size()); }
+
+// Times without QDate/QTime/QDateTime arithmetic on the hot path.
+// Milliseconds since 1970-01-01 UTC of a calendar date/time, std::nullopt when the date or
+// time is out of range (same rules as QDate::isValid + QTime(h, m, s)).
+std::optional<qint64> utcMs(int year, int month, int day, int hour, int minute, int second);
+// The UTC QDateTime of `ms` (cheaper than QDateTime::fromMSecsSinceEpoch).
+QDateTime utcDateTime(qint64 ms);
+// Calendar fields of `ms` (UTC): {year, month, day, hour, minute, second}.
+void civilFromMs(qint64 ms, int out[6]);
 
 // Content decoders for the downlink direction (gt06_messages.cpp).
 void decodeStandardDownlink(Cursor &c);

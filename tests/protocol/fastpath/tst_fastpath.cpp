@@ -2,9 +2,12 @@
 // the annotated decode gives - type, name, serial, summary, warnings, typed message and
 // reply bytes - for every real device vector, with an empty field tree. Checked through
 // Protocol::decodeFrame and through a stream session (createSession()->feed()).
+#include "trackerdesk/protocol/checksum.h"
+#include "trackerdesk/protocol/gt06.h"
 #include "trackerdesk/protocol/protocol.h"
 
 #include <QFile>
+#include <QTimeZone>
 #include <QtTest>
 
 using namespace td::proto;
@@ -90,6 +93,8 @@ private slots:
     void sameAsAnnotatedInSession_data() { vectorRows(); }
     void sameAsAnnotatedInSession();
     void badChecksumStillWarns();
+    void deviceDates_data();
+    void deviceDates();
 
 private:
     void vectorRows();
@@ -177,6 +182,80 @@ void TestFastPath::badChecksumStillWarns() {
         QVERIFY2(!full.warnings.isEmpty(), qPrintable(id));
         QCOMPARE(quick.warnings, full.warnings);
         QVERIFY(quick.fields.isEmpty());
+    }
+}
+
+// The decoders compute times without QDate/QDateTime (calendar arithmetic on the hot path):
+// every date a device can send (years 2000-2255, any byte values) must give what QDate /
+// QTime / QDateTime give, with the time-zone shift, in both decode paths.
+void TestFastPath::deviceDates_data() {
+    QTest::addColumn<int>("year");
+    QTest::addColumn<int>("month");
+    QTest::addColumn<int>("day");
+    QTest::addColumn<int>("hour");
+    QTest::addColumn<int>("minute");
+    QTest::addColumn<int>("second");
+    QTest::addColumn<int>("tz");   // SessionOptions::timeZoneMinutes
+    const struct {
+        int y, mo, d, h, mi, s, tz;
+    } rows[] = {
+        {2000, 1, 1, 0, 0, 0, 0},      {2000, 1, 1, 0, 0, 0, 480},    {2000, 2, 29, 12, 0, 0, 0},
+        {2001, 2, 29, 12, 0, 0, 0},    {2100, 2, 29, 0, 0, 0, 0},     {2104, 2, 29, 23, 59, 59, -300},
+        {2024, 2, 29, 23, 30, 0, -60}, {2024, 4, 31, 0, 0, 0, 0},     {2024, 12, 31, 23, 59, 59, -720},
+        {2255, 12, 31, 23, 59, 59, 0}, {2255, 12, 31, 23, 59, 59, 840}, {2023, 0, 10, 0, 0, 0, 0},
+        {2023, 13, 10, 0, 0, 0, 0},    {2023, 6, 0, 0, 0, 0, 0},      {2023, 6, 32, 0, 0, 0, 0},
+        {2023, 6, 30, 24, 0, 0, 0},    {2023, 6, 30, 23, 60, 0, 0},   {2023, 6, 30, 23, 59, 60, 0},
+        {2023, 3, 26, 1, 30, 0, 60},   {2016, 2, 29, 0, 15, 0, 330},  {2200, 3, 1, 0, 0, 0, 45},
+    };
+    for (const auto &r : rows)
+        QTest::addRow("%04d-%02d-%02d %02d:%02d:%02d tz %d", r.y, r.mo, r.d, r.h, r.mi, r.s, r.tz)
+            << r.y << r.mo << r.d << r.h << r.mi << r.s << r.tz;
+}
+
+void TestFastPath::deviceDates() {
+    QFETCH(int, year);
+    QFETCH(int, month);
+    QFETCH(int, day);
+    QFETCH(int, hour);
+    QFETCH(int, minute);
+    QFETCH(int, second);
+    QFETCH(int, tz);
+    // A 0x22 GPS+LBS frame from the encoder, with the raw date bytes put in and the CRC redone.
+    Position p;
+    p.time = QDateTime(QDate(2020, 1, 1), QTime(0, 0), QTimeZone::UTC);
+    p.latitude = 48.85;
+    p.longitude = 2.35;
+    p.valid = true;
+    QByteArray frame = gt06::encodeGpsLbs(7, p);
+    QVERIFY(frame.size() > 20);
+    const int raw[6] = {year - 2000, month, day, hour, minute, second};
+    for (int i = 0; i < 6; ++i)
+        frame[4 + i] = char(raw[i]);
+    const quint16 crc = crc16X25(frame.constData() + 2, frame.size() - 6);
+    frame[frame.size() - 4] = char(crc >> 8);
+    frame[frame.size() - 3] = char(crc & 0xFF);
+
+    const QDate date(year, month, day);
+    const bool valid = date.isValid() && QTime::isValid(hour, minute, second);
+    const QDateTime expected =
+        valid ? QDateTime(date, QTime(hour, minute, second), QTimeZone::UTC).addSecs(-qint64(tz) * 60) : QDateTime();
+    for (const bool annotate : {true, false}) {
+        SessionOptions o;
+        o.annotate = annotate;
+        o.timeZoneMinutes = tz;
+        const DecodedFrame f = gt06Protocol().decodeFrame(frame, o);
+        QCOMPARE(f.message.positions.size(), 1);
+        const Position &got = f.message.positions.first();
+        QCOMPARE(got.timeValid, valid);
+        QCOMPARE(got.time.isValid(), valid);
+        if (valid) {
+            QCOMPARE(got.time, expected);
+            QCOMPARE(got.time.timeSpec(), Qt::UTC);
+            QCOMPARE(got.time.toString(Qt::ISODateWithMs), expected.toString(Qt::ISODateWithMs));
+            QVERIFY2(f.warnings.isEmpty(), qPrintable(f.warnings.join(QStringLiteral("; "))));
+        } else {
+            QCOMPARE(f.warnings, QStringList{QStringLiteral("Date/time: out-of-range date/time")});
+        }
     }
 }
 
