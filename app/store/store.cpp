@@ -1004,8 +1004,8 @@ bool Store::applyBatch(const QList<WorkItem> &items, QList<WorkResult> *results)
     if (!m_writerPrepared && !prepareWriter())
         return false;
     QSqlDatabase db = database();
-    if (!db.transaction()) {
-        m_error = QStringLiteral("cannot start a transaction: %1").arg(db.lastError().text());
+    if (!beginImmediate()) {
+        m_error = QStringLiteral("cannot start a transaction: %1").arg(m_error);
         return false;
     }
     QList<QString> newKeys;
@@ -1138,6 +1138,19 @@ qint64 Store::pruneFrames(const RetentionPolicy &policy, qint64 nowMs, int chunk
     return deleted;
 }
 
+// BEGIN IMMEDIATE: take the write lock at the start, so that waiting for another
+// connection's write (a geolocation import, an SMS, a device edit) goes through the busy
+// timeout. A plain BEGIN whose first statement is a read fails at once with "database is
+// locked" when it later needs to write while the other connection holds the lock.
+bool Store::beginImmediate() {
+    QSqlQuery q(database());
+    if (!q.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
+        m_error = q.lastError().text();
+        return false;
+    }
+    return true;
+}
+
 bool Store::insertDerivedPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId,
                                    const QList<proto::Position> &positions, QList<bool> *isNew) {
     if (!isOpen()) {
@@ -1151,8 +1164,8 @@ bool Store::insertDerivedPositions(qint64 deviceId, qint64 serverTimeMs, qint64 
     if (!m_writerPrepared && !prepareWriter())
         return false;
     QSqlDatabase db = database();
-    if (!db.transaction()) {
-        m_error = QStringLiteral("cannot start a transaction: %1").arg(db.lastError().text());
+    if (!beginImmediate()) {
+        m_error = QStringLiteral("cannot start a transaction: %1").arg(m_error);
         return false;
     }
     int stored = 0, duplicates = 0;
@@ -1203,7 +1216,10 @@ bool Store::redecode(const FrameFilter &filter, RedecodeReport *report) {
     const int total = filter.limit;
     qint64 done = 0;
     QSqlQuery delPos(db), delStatus(db), delEvents(db);
-    delPos.prepare(QStringLiteral("DELETE FROM positions WHERE frame_id BETWEEN ? AND ? AND frame_id IN (SELECT value FROM json_each(?))"));
+    // Fixes derived from a frame's cells/Wi-Fi by a geolocation provider (source lbs/wifi with
+    // coordinates) are not the decoder's output: re-decoding keeps them.
+    delPos.prepare(QStringLiteral("DELETE FROM positions WHERE frame_id BETWEEN ? AND ? AND frame_id IN (SELECT value FROM json_each(?))"
+                                  " AND NOT (source IN (1, 2) AND lat IS NOT NULL)"));
     delStatus.prepare(QStringLiteral("DELETE FROM status WHERE frame_id IN (SELECT value FROM json_each(?))"));
     delEvents.prepare(QStringLiteral("DELETE FROM events WHERE kind='alarm' AND frame_id IN (SELECT value FROM json_each(?))"));
     for (;;) {

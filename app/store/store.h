@@ -124,6 +124,7 @@ private:
         qint64 lastSeen = 0;
     };
     bool openImpl(const QString &path, const StoreOptions &options);
+    bool beginImmediate();
     bool exec(QSqlQuery &q, const char *what);
     bool execSql(const QString &sql);
     bool prepareWriter();
