@@ -3,7 +3,6 @@
 #include "trackerdesk/protocol/gt06.h"
 
 #include <QAbstractEventDispatcher>
-#include <QTcpSocket>
 #include <QThread>
 #include <QTimeZone>
 
@@ -32,9 +31,34 @@ std::optional<SimProtocol> simProtocolFromName(const QString &name) {
     return std::nullopt;
 }
 
+QString simTransportName(SimTransport t) {
+    switch (t) {
+    case SimTransport::Qt: return QStringLiteral("qt");
+    case SimTransport::Epoll: return QStringLiteral("epoll");
+    }
+    return {};
+}
+
+std::optional<SimTransport> simTransportFromName(const QString &name) {
+    const QString n = name.trimmed().toLower();
+    if (n == QLatin1String("qt")) return SimTransport::Qt;
+    if (n == QLatin1String("epoll")) return SimTransport::Epoll;
+    return std::nullopt;
+}
+
+bool simTransportAvailable(SimTransport t) {
+#ifdef Q_OS_LINUX
+    Q_UNUSED(t);
+    return true;
+#else
+    return t == SimTransport::Qt;
+#endif
+}
+
 QString SimStats::summary() const {
     QString s;
-    s += QStringLiteral("devices        %1 (%2 online at the end)\n").arg(devices).arg(online);
+    s += QStringLiteral("devices        %1 (%2 online at the end)%3\n").arg(devices).arg(online)
+             .arg(transport.isEmpty() ? QString() : QStringLiteral(", transport %1").arg(transport));
     s += QStringLiteral("connections    %1 (%2 reconnects, %3 failed attempts), %4 logins\n").arg(connects).arg(reconnects).arg(connectFailures).arg(logins);
     s += QStringLiteral("fixes          %1 generated, %2 sent, %3 resent, %4 acked, %5 not acked\n")
              .arg(fixesGenerated).arg(fixesSent).arg(fixesResent).arg(fixesAcked).arg(fixesUnacked);
@@ -81,7 +105,7 @@ struct Simulator::Device {
     jt808::Terminal terminal;
     QByteArray authCode;
     bool registered = false;
-    QTcpSocket *socket = nullptr;
+    bool open = false;                  // a connection exists (connecting or connected)
     enum State { Idle, Connecting, LoggingIn, Ready } state = Idle;
     QByteArray rx;
     quint16 serial = 0;
@@ -127,7 +151,14 @@ Simulator::Simulator(const SimOptions &options, QObject *parent) : QObject(paren
     connect(&m_timer, &QTimer::timeout, this, &Simulator::tick);
 }
 
-Simulator::~Simulator() { stop(); }
+Simulator::~Simulator() {
+    stop();
+    m_transport.reset();
+}
+
+Simulator::Device *Simulator::deviceAt(int conn) const {
+    return conn >= 0 && conn < int(m_devices.size()) ? m_devices[size_t(conn)].get() : nullptr;
+}
 
 void Simulator::addDevice(const DeviceSpec &spec) {
     auto d = std::make_unique<Device>();
@@ -166,6 +197,20 @@ void Simulator::start() {
     m_started = true;
     m_clock.start();
     m_stats.devices = int(m_devices.size());
+#ifdef Q_OS_LINUX
+    if (m_options.transport == SimTransport::Epoll) {
+        QString err;
+        m_transport = makeEpollTransport(this, &err);
+        if (!m_transport)
+            problem(QStringLiteral("epoll transport: %1; using the Qt transport").arg(err));
+    }
+#else
+    if (m_options.transport == SimTransport::Epoll)
+        problem(QStringLiteral("the epoll transport is only available on Linux; using the Qt transport"));
+#endif
+    if (!m_transport)
+        m_transport = makeQtTransport(this);
+    m_stats.transport = m_transport->name();
     const qint64 now = nowNs();
     const QDateTime wall = QDateTime::currentDateTimeUtc();
     for (auto &dp : m_devices) {
@@ -201,12 +246,9 @@ void Simulator::stop() {
     m_timer.stop();
     for (auto &dp : m_devices) {
         Device &d = *dp;
-        if (d.socket) {
-            QTcpSocket *s = d.socket;
-            d.socket = nullptr;
-            s->disconnect(this);
-            s->abort();
-            s->deleteLater();
+        if (d.open) {
+            d.open = false;
+            m_transport->close(d.index);
         }
         if (d.state == Device::Ready)
             --m_stats.online;
@@ -358,38 +400,38 @@ void Simulator::checkFinished() {
 }
 
 void Simulator::connectDevice(Device &d) {
-    auto *s = new QTcpSocket(this);
-    d.socket = s;
+    d.open = true;
     d.state = Device::Connecting;
     d.reconnectAtNs = nowNs();
     d.rx.clear();
-    connect(s, &QTcpSocket::connected, this, [this, &d] { onConnected(d); });
-    connect(s, &QTcpSocket::readyRead, this, [this, &d] { onReadyRead(d); });
-    connect(s, &QTcpSocket::disconnected, this, [this, &d] { onDisconnected(d, QStringLiteral("closed by the server")); });
-    connect(s, &QAbstractSocket::errorOccurred, this, [this, &d, s](QAbstractSocket::SocketError) {
-        onDisconnected(d, s->errorString());
-    });
-    s->connectToHost(m_options.host, m_options.port);
+    QString err;
+    if (!m_transport->connectTo(d.index, m_options.host, m_options.port, &err))
+        onDisconnected(d, err);
 }
 
-void Simulator::onConnected(Device &d) {
+void Simulator::transportConnected(int conn) {
+    Device *dp = deviceAt(conn);
+    if (!dp || !dp->open || dp->state != Device::Connecting)
+        return;
+    Device &d = *dp;
     ++m_stats.connects;
     if (d.everConnected)
         ++m_stats.reconnects;
     d.everConnected = true;
-    d.socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     d.state = Device::LoggingIn;
     sendLogin(d);
 }
 
+void Simulator::transportClosed(int conn, const QString &why) {
+    if (Device *d = deviceAt(conn))
+        onDisconnected(*d, why);
+}
+
 void Simulator::onDisconnected(Device &d, const QString &why) {
-    if (!d.socket)
+    if (!d.open)
         return;
-    QTcpSocket *s = d.socket;
-    d.socket = nullptr;
-    s->disconnect(this);
-    s->abort();
-    s->deleteLater();
+    d.open = false;
+    m_transport->close(d.index);  // nothing when the transport reported the close
     if (d.state == Device::Connecting)
         ++m_stats.connectFailures;
     if (d.state == Device::Ready)
@@ -409,10 +451,10 @@ void Simulator::onDisconnected(Device &d, const QString &why) {
 }
 
 void Simulator::write(Device &d, const QByteArray &bytes) {
-    if (!d.socket)
+    if (!d.open)
         return;
     m_stats.bytesSent += bytes.size();
-    d.socket->write(bytes);
+    m_transport->send(d.index, bytes);
 }
 
 void Simulator::sendLogin(Device &d) {
@@ -564,12 +606,13 @@ void Simulator::sendFix(Device &d, Fix &&fix, qint64 now) {
     write(d, bytes);
 }
 
-void Simulator::onReadyRead(Device &d) {
-    if (!d.socket)
+void Simulator::transportData(int conn, const char *data, qsizetype size) {
+    Device *dp = deviceAt(conn);
+    if (!dp || !dp->open)
         return;
-    const QByteArray data = d.socket->readAll();
-    m_stats.bytesReceived += data.size();
-    d.rx += data;
+    Device &d = *dp;
+    m_stats.bytesReceived += size;
+    d.rx.append(data, size);
     if (d.spec.protocol == SimProtocol::Jt808)
         handleJt808(d);
     else
@@ -583,7 +626,7 @@ void Simulator::onReadyRead(Device &d) {
 
 void Simulator::handleGt06(Device &d) {
     const bool topin = d.spec.protocol == SimProtocol::Topin;
-    while (d.socket) {
+    while (d.open) {
         qsizetype start = -1;
         for (qsizetype i = 0; i + 1 < d.rx.size(); ++i) {
             const char c = d.rx[i];
@@ -636,7 +679,7 @@ void Simulator::handleGt06(Device &d) {
 }
 
 void Simulator::handleJt808(Device &d) {
-    while (d.socket) {
+    while (d.open) {
         const qsizetype s = d.rx.indexOf(char(0x7E));
         if (s < 0) {
             d.rx.clear();

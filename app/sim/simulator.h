@@ -1,5 +1,6 @@
 // The tracker simulator: plays one or many GT06 / Topin / JT/T 808 trackers against a
-// server from one thread (one QTcpSocket per device). Each device logs in (JT/T 808:
+// server from one thread (one TCP connection per device: on Linux raw sockets in one epoll
+// instance, else or on request one QTcpSocket each; see transport.h). Each device logs in (JT/T 808:
 // registers once, then authenticates), sends fixes at its rate, heartbeats, alarms on
 // request, and checks every acknowledgement -- the exact bytes (GT06: the encoder's ack
 // for that type and serial; Topin: the time echo; JT/T 808: a valid 0x8001/0x8100 for
@@ -8,6 +9,7 @@
 #pragma once
 
 #include "sim/route.h"
+#include "sim/transport.h"
 
 #include "trackerdesk/protocol/jt808.h"
 
@@ -19,13 +21,25 @@
 #include <memory>
 #include <vector>
 
-class QTcpSocket;
-
 namespace td::sim {
 
 enum class SimProtocol { Gt06, Topin, Jt808 };
 QString simProtocolName(SimProtocol p);
 std::optional<SimProtocol> simProtocolFromName(const QString &name);
+
+// How the devices' connections are driven (transport.h): `epoll` (Linux only, the default
+// there) or `qt` (one QTcpSocket per device, everywhere).
+enum class SimTransport { Qt, Epoll };
+QString simTransportName(SimTransport t);
+std::optional<SimTransport> simTransportFromName(const QString &name);
+bool simTransportAvailable(SimTransport t);
+constexpr SimTransport defaultSimTransport() {
+#ifdef Q_OS_LINUX
+    return SimTransport::Epoll;
+#else
+    return SimTransport::Qt;
+#endif
+}
 
 struct DeviceSpec {
     QString id;                       // IMEI (GT06/Topin) or terminal phone number (JT/T 808)
@@ -51,9 +65,13 @@ struct SimOptions {
     QDateTime startTime;              // synthetic time of fix 0 (default: now - count intervals)
     bool recordAcked = false;         // keep every acknowledged fix (tests)
     int reconnectDelayMs = 300;
+    // Not available here (epoll off Linux) or failing to start: the Qt transport, with a
+    // line in SimStats::problems.
+    SimTransport transport = defaultSimTransport();
     // Before the event loop waits, pause this long so that more sockets are ready per
-    // wake-up: poll() looks at every socket each time, which with thousands of them costs
-    // more than the traffic. Adds at most this much to the measured latency. 0: off.
+    // wake-up. For the Qt transport: Qt's dispatcher poll()s every socket at each wake-up,
+    // which with thousands of them costs more than the traffic (the epoll transport has no
+    // such cost and needs no pause). Adds at most this much to the measured latency. 0: off.
     int coalesceUs = 0;
     // A device starts recording fixes at its first login (a device that just booted has
     // no backlog). Off: from start(), so devices that cannot connect pile fixes up.
@@ -62,6 +80,7 @@ struct SimOptions {
 
 struct SimStats {
     int devices = 0;
+    QString transport;                // "epoll" or "qt", once started
     int online = 0;                   // devices logged in right now
     qint64 connects = 0;              // successful TCP connections
     qint64 reconnects = 0;            // connections after the first one of a device
@@ -95,7 +114,7 @@ struct AckedFix {
     bool alarm = false;
 };
 
-class Simulator : public QObject {
+class Simulator : public QObject, private TransportClient {
     Q_OBJECT
 public:
     explicit Simulator(const SimOptions &options, QObject *parent = nullptr);
@@ -135,9 +154,12 @@ private:
 
     void tick();
     void connectDevice(Device &d);
-    void onConnected(Device &d);
-    void onReadyRead(Device &d);
     void onDisconnected(Device &d, const QString &why);
+    // TransportClient
+    void transportConnected(int conn) override;
+    void transportData(int conn, const char *data, qsizetype size) override;
+    void transportClosed(int conn, const QString &why) override;
+    Device *deviceAt(int conn) const;
     void sendLogin(Device &d);
     void sendFixes(Device &d, qint64 nowNs);
     void sendFix(Device &d, Fix &&fix, qint64 nowNs);
@@ -152,6 +174,7 @@ private:
     void checkFinished();
 
     SimOptions m_options;
+    std::unique_ptr<Transport> m_transport;  // made by start(), on the simulator's thread
     std::vector<std::unique_ptr<Device>> m_devices;
     QTimer m_timer;
     QElapsedTimer m_clock;
