@@ -8,12 +8,16 @@ int runDecode(const QStringList &args);
 int runSimulate(const QStringList &args);
 int runParseSms(const QStringList &args);
 int runExport(const QStringList &args);
+int runGeo(const QStringList &args);
+int runSms(const QStringList &args);
 
 const QList<Command> &commands() {
     static const QList<Command> table = {
         {QStringLiteral("decode"), QStringLiteral("Decode tracker frames given as hex (arguments or stdin lines)"), &runDecode},
         {QStringLiteral("parse-sms"), QStringLiteral("Find positions in SMS text"), &runParseSms},
         {QStringLiteral("export"), QStringLiteral("Export tracks or raw frames to a file"), &runExport},
+        {QStringLiteral("geo"), QStringLiteral("Offline cell/Wi-Fi databases and pending geolocation (import-cells, status, resolve)"), &runGeo},
+        {QStringLiteral("sms"), QStringLiteral("Send an SMS or tracker command, list the SMS conversations (send, list)"), &runSms},
         {QStringLiteral("simulate"), QStringLiteral("Play simulated trackers against a server (load tests, --demo)"), &runSimulate},
     };
     return table;

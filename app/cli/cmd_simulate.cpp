@@ -90,7 +90,12 @@ int runSimulate(const QStringList &args) {
     QCommandLineOption ackTimeout(QStringLiteral("ack-timeout"), QStringLiteral("Milliseconds to wait for an ack before reconnecting (default 10000)."), QStringLiteral("MS"), QStringLiteral("10000"));
     QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("Play a few nice devices in real time (a cat, a watch, a van) until Ctrl+C."));
     QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("No progress lines, only the summary."));
-    p.addOptions({host, port, protocol, devices, rate, count, duration, route, heartbeat, alarm, window, imei, connectRate, ackTimeout, demo, quiet});
+    const QString defaultTransport = sim::simTransportName(sim::defaultSimTransport());
+    QCommandLineOption transport(QStringLiteral("transport"),
+                                 QStringLiteral("How the connections are driven: epoll (Linux: raw sockets in one epoll instance) or qt "
+                                                "(one QTcpSocket each) (default %1).").arg(defaultTransport),
+                                 QStringLiteral("NAME"), defaultTransport);
+    p.addOptions({host, port, protocol, devices, rate, count, duration, route, heartbeat, alarm, window, imei, connectRate, ackTimeout, demo, quiet, transport});
     if (!p.parse(args)) {
         printError(p.errorText());
         return 2;
@@ -124,6 +129,15 @@ int runSimulate(const QStringList &args) {
         printError(QStringLiteral("--protocol takes gt06, topin or jt808, not '%1'").arg(p.value(protocol)));
         return 2;
     }
+    const auto transportKind = sim::simTransportFromName(p.value(transport));
+    if (!transportKind) {
+        printError(QStringLiteral("--transport takes epoll or qt, not '%1'").arg(p.value(transport)));
+        return 2;
+    }
+    if (!sim::simTransportAvailable(*transportKind)) {
+        printError(QStringLiteral("--transport %1 is not available on this system (use qt)").arg(p.value(transport)));
+        return 2;
+    }
     std::shared_ptr<const sim::Route> gpx;
     if (p.isSet(route)) {
         QString err;
@@ -152,6 +166,7 @@ int runSimulate(const QStringList &args) {
     o.connectRate = int(connectRateV);
     o.ackTimeoutMs = int(ackTimeoutV);
     o.durationSec = durationV;
+    o.transport = *transportKind;
     const bool isDemo = p.isSet(demo);
     o.realTime = isDemo;
     sim::Simulator s(o);
@@ -257,8 +272,9 @@ int runSimulate(const QStringList &args) {
         progress.start(5000);
     QObject::connect(&s, &sim::Simulator::finished, &s, [] { QCoreApplication::quit(); });
 
-    printOut(QStringLiteral("simulating %1 %2 tracker(s) against %3:%4\n")
-                 .arg(s.deviceCount()).arg(isDemo ? QStringLiteral("demo") : sim::simProtocolName(*proto), o.host).arg(o.port));
+    printOut(QStringLiteral("simulating %1 %2 tracker(s) against %3:%4 (%5 transport)\n")
+                 .arg(s.deviceCount()).arg(isDemo ? QStringLiteral("demo") : sim::simProtocolName(*proto), o.host).arg(o.port)
+                 .arg(sim::simTransportName(o.transport)));
     std::fflush(stdout);
     s.start();
     QCoreApplication::exec();

@@ -1,6 +1,7 @@
 #include "core/options.h"
 
 #include "cli/cli.h"
+#include "modem/modemengine.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -23,7 +24,10 @@ int parseStartOptions(const QStringList &arguments, StartOptions *out) {
     QCommandLineOption settings(QStringLiteral("settings"), QStringLiteral("Use this INI file for settings."), QStringLiteral("FILE"));
     QCommandLineOption headless(QStringLiteral("headless"), QStringLiteral("Run the server and store without a window; "
                                                                            "one line per connection, fix and alarm; stop with Ctrl+C/SIGTERM."));
-    p.addOptions({port, listen, dataDir, settings, headless});
+    QCommandLineOption modem(QStringLiteral("modem"), QStringLiteral("GSM modem for SMS: serial port, optionally with its speed "
+                                                                     "(/dev/ttyUSB2, COM5:115200); default: the settings."),
+                             QStringLiteral("PORT[:BAUD]"));
+    p.addOptions({port, listen, dataDir, settings, headless, modem});
     p.addPositionalArgument(QStringLiteral("command"), QStringLiteral("Optional CLI command (see above)."), QStringLiteral("[COMMAND]"));
 
     if (!p.parse(arguments)) {
@@ -58,6 +62,14 @@ int parseStartOptions(const QStringList &arguments, StartOptions *out) {
             return 2;
         }
         out->listen = a;
+    }
+    if (p.isSet(modem)) {
+        QString why;
+        if (!modem::parseModemSpec(p.value(modem), &why)) {
+            cli::printError(QStringLiteral("--modem: %1").arg(why));
+            return 2;
+        }
+        out->modem = p.value(modem);
     }
     out->headless = p.isSet(headless);
     out->dataDir = p.value(dataDir);

@@ -15,6 +15,7 @@ struct StartOptions {
     std::optional<QHostAddress> listen;
     QString dataDir;               // empty: settings / platform default
     QString settingsFile;          // empty: platform QSettings location
+    QString modem;                 // --modem PORT[:BAUD] (validated); empty: settings modem/port
 };
 
 // Parses the command line. Returns -1 to continue starting, or an exit code when the

@@ -1,9 +1,13 @@
 #include "headless/headless.h"
 
+#include "core/instance.h"
 #include "core/settings.h"
+#include "geo/geoservice.h"
 #include "service/trackerservice.h"
+#include "sms/smsservice.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QSocketNotifier>
 #include <QTimeZone>
 
@@ -122,6 +126,21 @@ int runHeadless(int &argc, char **argv, const StartOptions &options) {
     sigaction(SIGTERM, &sa, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
+    // One instance per data folder: a second server there would fight over the port and the database.
+    const QString dataDir = config.dataDir.isEmpty() ? TrackerService::defaultDataDir() : config.dataDir;
+    InstanceServer instance;
+    QString instanceError;
+    if (!instance.listen(dataDir, &instanceError)) {
+        err(QStringLiteral("trackerdesk: error: %1; stop it first or use another --data-dir").arg(instanceError));
+        return 1;
+    }
+    instance.setHandler(QStringLiteral("activate"), [dataDir](const QJsonObject &) {  // a GUI start: no window here
+        return QJsonObject{{QStringLiteral("ok"), false}, {QStringLiteral("headless"), true},
+                           {QStringLiteral("error"), QStringLiteral("TrackerDesk runs headless (no window) for %1 in process %2; stop it "
+                                                                    "first to open the window on the same data folder")
+                                                         .arg(QDir::toNativeSeparators(dataDir)).arg(QCoreApplication::applicationPid())}};
+    });
+
     TrackerService service;
     QObject::connect(&service, &TrackerService::connectionOpened, &app, [](const QString &peer) {
         out(QStringLiteral("%1 connect %2").arg(now(), peer));
@@ -177,6 +196,31 @@ int runHeadless(int &argc, char **argv, const StartOptions &options) {
         err(QStringLiteral("trackerdesk: error: %1").arg(error));
         return 1;
     }
+    geo::GeoService geoService(&service);   // cell/Wi-Fi positions; logs through the service
+    for (const QString &m : geoService.startFromSettings(settings))
+        err(QStringLiteral("trackerdesk: warning: %1").arg(m));
+    // SMS through the GSM modem (settings or --modem); `trackerdesk sms send` hands messages over.
+    auto smsService = std::make_unique<sms::SmsService>(service.store(), &service);
+    auto smsLine = [&smsService](const sms::Message &m) {
+        const QString who = m.deviceId > 0 ? QStringLiteral("%1 %2").arg(smsService->deviceLabel(m.deviceId), m.number) : m.number;
+        if (const QString line = sms::messageLogLine(m, who); !line.isEmpty())
+            out(QStringLiteral("%1 %2").arg(now(), line));
+    };
+    QObject::connect(smsService.get(), &sms::SmsService::messageAdded, &app, smsLine);
+    QObject::connect(smsService.get(), &sms::SmsService::messageChanged, &app, smsLine);
+    QString lastModem;   // one line per change, not per reconnect attempt
+    QObject::connect(smsService.get(), &sms::SmsService::modemStateChanged, &app, [&](modem::ModemState s, const QString &) {
+        const QString status = smsService->modemStatus();
+        if (s != modem::ModemState::Opening && s != modem::ModemState::Initialising && status != std::exchange(lastModem, status))
+            out(QStringLiteral("%1 modem %2").arg(now(), status));
+    });
+    QObject::connect(smsService.get(), &sms::SmsService::logMessage, &app, [](const QString &l) { err(QStringLiteral("%1 sms: %2").arg(now(), l)); });
+    QStringList smsProblems;
+    if (!smsService->start(sms::smsConfig(settings, options.modem, dataDir, &smsProblems), &error))
+        smsProblems << error;
+    for (const QString &m : std::as_const(smsProblems))
+        err(QStringLiteral("trackerdesk: warning: %1").arg(m));
+    instance.setHandler(QStringLiteral("sms-send"), [&smsService](const QJsonObject &r) { return smsService->handleSendRequest(r); });
     out(QStringLiteral("trackerdesk %1 headless, database %2").arg(QCoreApplication::applicationVersion(), service.databasePath()));
     const auto listening = service.listening();
     for (int i = 0; i < listening.size(); ++i) {
@@ -201,6 +245,8 @@ int runHeadless(int &argc, char **argv, const StartOptions &options) {
     });
     app.exec();
     sn.setEnabled(false);
+    geoService.stop();
+    smsService.reset();   // a message in flight goes back to the queue
     const qint64 frames = service.framesReceived();
     const QString writerStats = service.writerStats();
     service.stop(signalled ? QStringLiteral("server stopped (%1)").arg(QLatin1String(signalled == SIGTERM ? "SIGTERM" : "SIGINT"))

@@ -100,7 +100,13 @@ bool TrackerServer::listen(QString *error) {
         s->setMaxPendingConnections(1024);
         s->setListenBacklogSize(4096);
         if (!s->listen(spec.address, spec.port)) {
-            if (error)
+            if (error && s->serverError() == QAbstractSocket::AddressInUseError)
+                *error = QStringLiteral("port %1 is already in use by another program (address %2); stop that program "
+                                        "or choose another port (Settings, or --port)").arg(spec.port).arg(spec.address.toString());
+            else if (error && s->serverError() == QAbstractSocket::SocketAccessError)
+                *error = QStringLiteral("not allowed to listen on port %1 (address %2): ports below 1024 need "
+                                        "administrator rights; choose a port from 1024 up").arg(spec.port).arg(spec.address.toString());
+            else if (error)
                 *error = QStringLiteral("cannot listen on %1 port %2: %3")
                              .arg(spec.address.toString()).arg(spec.port).arg(s->errorString());
             delete s;

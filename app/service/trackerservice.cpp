@@ -453,6 +453,17 @@ QString TrackerService::addDerivedPositions(qint64 deviceId, const QList<proto::
     return {};
 }
 
+QString TrackerService::sendRawToDevice(qint64 deviceId, const QByteArray &bytes, int type, const QString &summary) {
+    if (!m_running)
+        return QStringLiteral("the server is not running");
+    const auto it = m_status.constFind(deviceId);
+    if (it == m_status.constEnd())
+        return QStringLiteral("no device with id %1").arg(deviceId);
+    if (!m_server->isOnline(it->device.imei))
+        return QStringLiteral("device %1 is offline").arg(it->device.imei);
+    return m_server->sendToDevice(it->device.imei, bytes, type, summary);
+}
+
 void TrackerService::setAcceptUnknownDevices(bool accept) {
     m_config.server.acceptUnknownDevices = accept;
     if (m_server) {

@@ -100,6 +100,9 @@ public slots:
     // error text, empty on success; *stored: how many were new (resends are not stored twice).
     QString addDerivedPositions(qint64 deviceId, const QList<td::proto::Position> &positions,
                                 qint64 frameId = 0, int *stored = nullptr);
+    // Stores an outbound frame the caller encoded (e.g. the Topin 0x69 position reply) and
+    // writes it if the device is online. Returns an error text, empty when queued.
+    QString sendRawToDevice(qint64 deviceId, const QByteArray &bytes, int type, const QString &summary = {});
     void setAcceptUnknownDevices(bool accept);
     void setRetention(const td::store::RetentionPolicy &policy);
 

@@ -85,6 +85,92 @@ const QList<MigrationStep> &migrationSteps() {
              QStringLiteral("ALTER TABLE devices ADD COLUMN color TEXT NOT NULL DEFAULT ''"),
              QStringLiteral("ALTER TABLE devices ADD COLUMN login_tz INTEGER"),
          }},
+        // SMS console and outbox (app/sms/smsstore.cpp owns the SQL). sms_messages: one row
+        // per message sent or received (direction 0 received, 1 sent; channel 'sms' or
+        // 'gprs'; state queued|sending|sent|delivered|failed|received; device_id NULL when
+        // the number matches no device). sms_refs: the TP message reference of every sent
+        // part and its status report. sms_inbox_parts: every received PDU, stored before
+        // the modem's copy is deleted; message_id NULL while waiting for the other parts of
+        // a concatenated message; the PDU is unique so a part reported twice is kept once.
+        {4, QStringLiteral("SMS messages"),
+         {
+             QStringLiteral("CREATE TABLE sms_messages("
+                            " id INTEGER PRIMARY KEY,"
+                            " direction INTEGER NOT NULL,"
+                            " device_id INTEGER,"
+                            " number TEXT NOT NULL,"
+                            " text TEXT NOT NULL DEFAULT '',"
+                            " channel TEXT NOT NULL DEFAULT 'sms',"
+                            " state TEXT NOT NULL,"
+                            " created INTEGER NOT NULL,"
+                            " sent INTEGER,"
+                            " done INTEGER,"
+                            " scts INTEGER,"
+                            " scts_offset INTEGER,"
+                            " parts INTEGER NOT NULL DEFAULT 1,"
+                            " error TEXT NOT NULL DEFAULT '',"
+                            " attempts INTEGER NOT NULL DEFAULT 0,"
+                            " next_attempt INTEGER,"
+                            " pdus TEXT NOT NULL DEFAULT '',"
+                            " reply_to INTEGER,"
+                            " positions INTEGER NOT NULL DEFAULT 0)"),
+             QStringLiteral("CREATE INDEX sms_messages_device ON sms_messages(device_id, id)"),
+             QStringLiteral("CREATE INDEX sms_messages_open ON sms_messages(state, next_attempt)"
+                            " WHERE state IN ('queued', 'sending', 'sent')"),
+             QStringLiteral("CREATE TABLE sms_refs("
+                            " message_id INTEGER NOT NULL,"
+                            " part INTEGER NOT NULL,"
+                            " mr INTEGER NOT NULL,"
+                            " status INTEGER,"
+                            " report_time INTEGER,"
+                            " PRIMARY KEY(message_id, part))"),
+             QStringLiteral("CREATE INDEX sms_refs_mr ON sms_refs(mr)"),
+             QStringLiteral("CREATE TABLE sms_inbox_parts("
+                            " id INTEGER PRIMARY KEY,"
+                            " pdu BLOB NOT NULL UNIQUE,"
+                            " received INTEGER NOT NULL,"
+                            " number TEXT NOT NULL DEFAULT '',"
+                            " memory TEXT NOT NULL DEFAULT '',"
+                            " slot INTEGER NOT NULL DEFAULT -1,"
+                            " message_id INTEGER)"),
+             QStringLiteral("CREATE INDEX sms_inbox_parts_waiting ON sms_inbox_parts(id) WHERE message_id IS NULL"),
+         }},
+        // Geolocation (app/geo/geostore.*): the offline cell/Wi-Fi databases the user imports
+        // (OpenCelliD rows; several radios may share a cell key), the records waiting for a
+        // position (next_attempt: ms; parked 1 = no automatic retry; network = the inputs as
+        // positions.network JSON; ckey = the sorted input set) and the requests per local day.
+        {5, QStringLiteral("geolocation"),
+         {
+             QStringLiteral("CREATE TABLE geo_cells("
+                            " mcc INTEGER NOT NULL, mnc INTEGER NOT NULL, lac INTEGER NOT NULL, cid INTEGER NOT NULL,"
+                            " radio TEXT NOT NULL,"
+                            " lat REAL NOT NULL, lon REAL NOT NULL,"
+                            " range_m INTEGER NOT NULL DEFAULT 0,"
+                            " samples INTEGER NOT NULL DEFAULT 0,"
+                            " updated INTEGER,"
+                            " PRIMARY KEY(mcc, mnc, lac, cid, radio)) WITHOUT ROWID"),
+             QStringLiteral("CREATE TABLE geo_wifi("
+                            " bssid TEXT NOT NULL PRIMARY KEY,"
+                            " lat REAL NOT NULL, lon REAL NOT NULL,"
+                            " range_m INTEGER NOT NULL DEFAULT 0,"
+                            " samples INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID"),
+             QStringLiteral("CREATE TABLE geo_pending("
+                            " id INTEGER PRIMARY KEY,"
+                            " device_id INTEGER NOT NULL,"
+                            " frame_id INTEGER NOT NULL DEFAULT 0,"
+                            " fix_time INTEGER NOT NULL,"
+                            " ckey TEXT NOT NULL,"
+                            " network TEXT NOT NULL,"
+                            " created INTEGER NOT NULL,"
+                            " attempts INTEGER NOT NULL DEFAULT 0,"
+                            " next_attempt INTEGER NOT NULL,"
+                            " parked INTEGER NOT NULL DEFAULT 0,"
+                            " error_kind TEXT NOT NULL DEFAULT '',"
+                            " error TEXT NOT NULL DEFAULT '',"
+                            " UNIQUE(device_id, fix_time, ckey))"),
+             QStringLiteral("CREATE INDEX geo_pending_due ON geo_pending(parked, next_attempt)"),
+             QStringLiteral("CREATE TABLE geo_budget(day TEXT NOT NULL PRIMARY KEY, requests INTEGER NOT NULL) WITHOUT ROWID"),
+         }},
     };
     return steps;
 }

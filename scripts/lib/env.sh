@@ -25,10 +25,10 @@ qt6-declarative-dev-tools qt6-declarative-private-dev qt6-location-dev qt6-locat
 qt6-positioning-dev qt6-serialport-dev libqt6sql6-sqlite qml6-module-qtlocation
 qml6-module-qtpositioning qml6-module-qtquick qml6-module-qtquick-controls
 qml6-module-qtquick-layouts qml6-module-qtquick-window qml6-module-qtquick-shapes
-qml6-module-qtqml-workerscript qml6-module-qtquick-templates qt6-svg-dev libqt6svg6
+qml6-module-qtqml-workerscript qml6-module-qtquick-templates qt6-svg-dev libqt6svg6 qt6-svg-plugins
 qt6-qpa-plugins libgl1-mesa-dri fonts-dejavu-core xvfb xauth python3 socat file dpkg-dev
 clang libclang-rt-dev gpsbabel libxml2-utils tshark sqlite3 procps ca-certificates
-lintian appstream desktop-file-utils imagemagick"
+lintian appstream desktop-file-utils imagemagick qtkeychain-qt6-dev"
 # The same packages by name on a native Debian/Ubuntu host with a recent enough Qt.
 TD_NATIVE_APT="g++ cmake ninja-build qt6-base-dev qt6-declarative-dev qt6-declarative-private-dev
 qt6-location-dev qt6-location-plugins qt6-positioning-dev qt6-serialport-dev libqt6sql6-sqlite

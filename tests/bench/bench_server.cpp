@@ -10,14 +10,17 @@
 //
 //   bench_server [--trackerdesk PATH] [--devices 1000] [--rate 20] [--saturate-rate 60]
 //                [--seconds 20] [--idle 10000] [--baseline-rows 600000] [--dir DIR]
+//                [--transport epoll|qt] [--coalesce-us N] [--skip-baseline] [--skip-saturated]
 #include "headless/headless.h"
 #include "sim/simulator.h"
 #include "store/store.h"
 
+#include <QAbstractEventDispatcher>
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QEventLoop>
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
@@ -27,6 +30,7 @@
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QThread>
+#include <QTimer>
 #include <QTimeZone>
 
 #include <cstdio>
@@ -42,23 +46,34 @@ void out(const QString &s) {
     std::fflush(stdout);
 }
 
+// Runs the event loop for ms milliseconds, waiting for events like any Qt program (a loop
+// of processEvents() would never block: it would spin, and each turn of Qt's dispatcher
+// poll()s every socket -- the simulator's CPU would measure this loop, not the traffic).
 void waitMs(int ms) {
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < ms)
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
+    QEventLoop loop;
+    QTimer::singleShot(ms, Qt::PreciseTimer, &loop, &QEventLoop::quit);
+    loop.exec();
 }
 
-// CPU seconds (user + system) of a process from /proc/PID/stat.
-double cpuSeconds(qint64 pid) {
+// CPU seconds of a process: user and system (kernel: on loopback the TCP work of a send
+// is largely done in the sender's system time).
+struct Cpu {
+    double user = 0, system = 0;
+    double total() const { return user + system; }
+    Cpu operator-(const Cpu &o) const { return Cpu{user - o.user, system - o.system}; }
+};
+
+// From /proc/PID/stat (all threads).
+Cpu cpuOf(qint64 pid) {
     QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
     if (!f.open(QIODevice::ReadOnly))
-        return 0;
+        return {};
     const QByteArray s = f.readAll();
     const QList<QByteArray> parts = s.mid(s.lastIndexOf(')') + 2).split(' ');
     if (parts.size() < 13)
-        return 0;
-    return (parts[11].toDouble() + parts[12].toDouble()) / double(sysconf(_SC_CLK_TCK));
+        return {};
+    const double tick = double(sysconf(_SC_CLK_TCK));
+    return Cpu{parts[11].toDouble() / tick, parts[12].toDouble() / tick};
 }
 
 // A field of /proc/PID/status in kB ("VmRSS", "VmHWM").
@@ -72,10 +87,10 @@ qint64 statusKb(qint64 pid, const char *field) {
     return 0;
 }
 
-double selfCpuSeconds() {
+Cpu selfCpu() {
     rusage r{};
     getrusage(RUSAGE_SELF, &r);
-    return r.ru_utime.tv_sec + r.ru_utime.tv_usec / 1e6 + r.ru_stime.tv_sec + r.ru_stime.tv_usec / 1e6;
+    return Cpu{r.ru_utime.tv_sec + r.ru_utime.tv_usec / 1e6, r.ru_stime.tv_sec + r.ru_stime.tv_usec / 1e6};
 }
 
 struct ServerProcess {
@@ -198,6 +213,8 @@ struct LoadResult {
     double p50 = 0, p99 = 0, max = 0;
     double serverCpu = 0;   // % of one core
     double simCpu = 0;
+    double serverSysCpu = 0, simSysCpu = 0;  // of which system time, % of one core
+    double simWakeups = 0;  // per second: wake-ups of the simulator's event loop
     qint64 peakRssKb = 0;
     qint64 unacked = 0;
     qint64 badAcks = 0;
@@ -205,7 +222,12 @@ struct LoadResult {
     bool ok = false;
 };
 
-LoadResult load(const QString &binary, const QString &dir, int devices, double rate, int seconds, int window) {
+struct SimSetup {
+    sim::SimTransport transport = sim::defaultSimTransport();
+    int coalesceUs = 0;
+};
+
+LoadResult load(const QString &binary, const QString &dir, int devices, double rate, int seconds, int window, const SimSetup &setup) {
     LoadResult r;
     r.offered = devices * rate;
     ServerProcess server;
@@ -219,7 +241,8 @@ LoadResult load(const QString &binary, const QString &dir, int devices, double r
     o.connectRate = 2000;
     o.ackTimeoutMs = 30000;
     o.durationSec = seconds + 5;
-    o.coalesceUs = 300;
+    o.coalesceUs = setup.coalesceUs;
+    o.transport = setup.transport;
     o.startAtLogin = true;
     sim::Simulator s(o);
     for (int i = 0; i < devices; ++i) {
@@ -238,14 +261,22 @@ LoadResult load(const QString &binary, const QString &dir, int devices, double r
     waitMs(3000);
     s.clearLatencies();
     const sim::SimStats a = s.stats();
-    const double cpuA = cpuSeconds(server.pid()), simA = selfCpuSeconds();
+    const Cpu cpuA = cpuOf(server.pid()), simA = selfCpu();
+    qint64 wakeups = 0;
+    const QMetaObject::Connection counter =
+        QObject::connect(QAbstractEventDispatcher::instance(), &QAbstractEventDispatcher::awake, [&wakeups] { ++wakeups; });
     QElapsedTimer t;
     t.start();
     waitMs(seconds * 1000);
     const sim::SimStats b = s.stats();
     const double wall = t.nsecsElapsed() / 1e9;
-    r.serverCpu = 100.0 * (cpuSeconds(server.pid()) - cpuA) / wall;
-    r.simCpu = 100.0 * (selfCpuSeconds() - simA) / wall;
+    QObject::disconnect(counter);
+    const Cpu serverCpu = cpuOf(server.pid()) - cpuA, simCpu = selfCpu() - simA;
+    r.serverCpu = 100.0 * serverCpu.total() / wall;
+    r.serverSysCpu = 100.0 * serverCpu.system / wall;
+    r.simCpu = 100.0 * simCpu.total() / wall;
+    r.simSysCpu = 100.0 * simCpu.system / wall;
+    r.simWakeups = wakeups / wall;
     r.peakRssKb = statusKb(server.pid(), "VmHWM:");
     r.ackedPerSec = (b.fixesAcked - a.fixesAcked) / wall;
     r.p50 = b.latencyP50Ms;
@@ -270,6 +301,19 @@ LoadResult load(const QString &binary, const QString &dir, int devices, double r
     return r;
 }
 
+// CPU per acknowledged fix: comparable between runs at different throughputs (and less
+// sensitive to what else runs on the machine than the CPU percentages).
+QString perFix(const LoadResult &r) {
+    if (r.ackedPerSec <= 0)
+        return QStringLiteral("  per acked fix: none acked");
+    const double us = 1e4 / r.ackedPerSec;  // % of a core -> microseconds per fix
+    return QStringLiteral("  per acked fix: server %1 us CPU (%2 us system), simulator %3 us CPU (%4 us system); "
+                          "simulator event loop: %5 wake-ups/s, %6 fixes acked per wake-up")
+        .arg(r.serverCpu * us, 0, 'f', 1).arg(r.serverSysCpu * us, 0, 'f', 1).arg(r.simCpu * us, 0, 'f', 1)
+        .arg(r.simSysCpu * us, 0, 'f', 1).arg(r.simWakeups, 0, 'f', 0)
+        .arg(r.simWakeups > 0 ? r.ackedPerSec / r.simWakeups : 0, 0, 'f', 1);
+}
+
 struct IdleResult {
     int connections = 0;
     qint64 rssBeforeKb = 0, rssAfterKb = 0;
@@ -277,7 +321,7 @@ struct IdleResult {
     long fdLimit = 0;
 };
 
-IdleResult idle(const QString &binary, const QString &dir, int connections) {
+IdleResult idle(const QString &binary, const QString &dir, int connections, const SimSetup &setup) {
     IdleResult r;
     r.fdLimit = raiseFileLimit();
     ServerProcess server;
@@ -291,7 +335,8 @@ IdleResult idle(const QString &binary, const QString &dir, int connections) {
     o.port = server.port;
     o.connectRate = 2000;
     o.ackTimeoutMs = 30000;
-    o.coalesceUs = 300;
+    o.coalesceUs = setup.coalesceUs;
+    o.transport = setup.transport;
     sim::Simulator s(o);
     for (int i = 0; i < connections; ++i) {
         sim::DeviceSpec d;
@@ -333,8 +378,34 @@ int main(int argc, char **argv) {
     QCommandLineOption baseO(QStringLiteral("baseline-rows"), QStringLiteral("Rows for the SQLite baseline."), QStringLiteral("N"), QStringLiteral("600000"));
     QCommandLineOption batchO(QStringLiteral("baseline-batch"), QStringLiteral("Rows per baseline transaction."), QStringLiteral("N"), QStringLiteral("1000"));
     QCommandLineOption dirO(QStringLiteral("dir"), QStringLiteral("Work folder on the disk to measure (default: a temporary one)."), QStringLiteral("DIR"));
-    p.addOptions({binO, devO, rateO, satO, secO, idleO, baseO, batchO, dirO});
+    QCommandLineOption transportO(QStringLiteral("transport"), QStringLiteral("Simulator transport: epoll or qt (default %1).")
+                                  .arg(sim::simTransportName(sim::defaultSimTransport())), QStringLiteral("NAME"),
+                                  sim::simTransportName(sim::defaultSimTransport()));
+    QCommandLineOption coalesceO(QStringLiteral("coalesce-us"), QStringLiteral("Simulator: pause before each wait of its event loop "
+                                 "(SimOptions::coalesceUs; default 300 with the qt transport, 0 with epoll)."), QStringLiteral("US"));
+    QCommandLineOption noBaseO(QStringLiteral("skip-baseline"), QStringLiteral("Do not run the raw SQLite baseline."));
+    QCommandLineOption noSatO(QStringLiteral("skip-saturated"), QStringLiteral("Do not run the saturated load."));
+    p.addOptions({binO, devO, rateO, satO, secO, idleO, baseO, batchO, dirO, transportO, coalesceO, noBaseO, noSatO});
     p.process(app);
+    SimSetup setup;
+    const auto transport = sim::simTransportFromName(p.value(transportO));
+    if (!transport || !sim::simTransportAvailable(*transport)) {
+        out(QStringLiteral("bench_server: --transport takes %1, not '%2'")
+                .arg(sim::simTransportAvailable(sim::SimTransport::Epoll) ? QStringLiteral("epoll or qt") : QStringLiteral("qt"), p.value(transportO)));
+        return 2;
+    }
+    setup.transport = *transport;
+    // Qt's dispatcher poll()s every socket at each wake-up: a short pause before waiting
+    // lets more of them be ready per wake-up. The epoll transport does not need it.
+    setup.coalesceUs = setup.transport == sim::SimTransport::Qt ? 300 : 0;
+    if (p.isSet(coalesceO)) {
+        bool ok = false;
+        setup.coalesceUs = p.value(coalesceO).toInt(&ok);
+        if (!ok || setup.coalesceUs < 0 || setup.coalesceUs > 100000) {
+            out(QStringLiteral("bench_server: --coalesce-us takes 0 to 100000, not '%1'").arg(p.value(coalesceO)));
+            return 2;
+        }
+    }
     const QString binary = QDir::cleanPath(p.value(binO));
     if (!QFile::exists(binary)) {
         out(QStringLiteral("bench_server: no trackerdesk program at %1 (build the trackerdesk target or pass --trackerdesk)").arg(binary));
@@ -351,32 +422,41 @@ int main(int argc, char **argv) {
         QFile f(QStringLiteral("/proc/loadavg"));
         return f.open(QIODevice::ReadOnly) ? QString::fromLatin1(f.readAll()).section(QLatin1Char(' '), 0, 2) : QString();
     };
-    out(QStringLiteral("## bench_server (%1 cores, load average %2, work folder %3)").arg(QThread::idealThreadCount()).arg(loadavg(), tmp.path()));
-    const BaselineResult base = baseline(tmp.filePath(QStringLiteral("baseline")) , devices, p.value(baseO).toLongLong(), p.value(batchO).toInt());
-    out(QStringLiteral("baseline: %1 rows straight into SQLite (%2 per transaction, synchronous=FULL, growing (device, time) key): %3 rows/s")
-            .arg(base.rows).arg(p.value(batchO)).arg(base.rowsPerSec(), 0, 'f', 0));
+    out(QStringLiteral("## bench_server (%1 cores, load average %2, work folder %3; simulator transport %4, coalesce %5 us)")
+            .arg(QThread::idealThreadCount()).arg(loadavg(), tmp.path(), sim::simTransportName(setup.transport)).arg(setup.coalesceUs));
+    BaselineResult base;
+    if (!p.isSet(noBaseO)) {
+        base = baseline(tmp.filePath(QStringLiteral("baseline")), devices, p.value(baseO).toLongLong(), p.value(batchO).toInt());
+        out(QStringLiteral("baseline: %1 rows straight into SQLite (%2 per transaction, synchronous=FULL, growing (device, time) key): %3 rows/s")
+                .arg(base.rows).arg(p.value(batchO)).arg(base.rowsPerSec(), 0, 'f', 0));
+    }
 
-    const LoadResult target = load(binary, tmp.filePath(QStringLiteral("target")), devices, rate, seconds, 16);
+    const LoadResult target = load(binary, tmp.filePath(QStringLiteral("target")), devices, rate, seconds, 16, setup);
     out(QStringLiteral("target load: %1 trackers x %2 fixes/s = %3 offered: %4 acked fixes/s, ack latency p50 %5 ms p99 %6 ms max %7 ms, "
                        "server CPU %8 %, peak RSS %9 MB (simulator CPU %10 %; %11 unacked, %12 bad acks)")
             .arg(devices).arg(rate).arg(target.offered, 0, 'f', 0).arg(target.ackedPerSec, 0, 'f', 0).arg(target.p50, 0, 'f', 2)
             .arg(target.p99, 0, 'f', 2).arg(target.max, 0, 'f', 1).arg(target.serverCpu, 0, 'f', 0)
             .arg(target.peakRssKb / 1024.0, 0, 'f', 1).arg(target.simCpu, 0, 'f', 0).arg(target.unacked).arg(target.badAcks));
     out(QStringLiteral("  writer: ") + target.writer);
+    out(perFix(target));
 
-    const LoadResult sat = load(binary, tmp.filePath(QStringLiteral("saturated")), devices, satRate, seconds, 32);
-    out(QStringLiteral("saturated: %1 trackers x %2 fixes/s = %3 offered: %4 acked fixes/s, ack latency p50 %5 ms p99 %6 ms, "
-                       "server CPU %7 %, peak RSS %8 MB (simulator CPU %9 %; %10 unacked, %11 bad acks)")
-            .arg(devices).arg(satRate).arg(sat.offered, 0, 'f', 0).arg(sat.ackedPerSec, 0, 'f', 0).arg(sat.p50, 0, 'f', 2)
-            .arg(sat.p99, 0, 'f', 2).arg(sat.serverCpu, 0, 'f', 0).arg(sat.peakRssKb / 1024.0, 0, 'f', 1).arg(sat.simCpu, 0, 'f', 0)
-            .arg(sat.unacked).arg(sat.badAcks));
-    out(QStringLiteral("  writer: ") + sat.writer);
-    out(QStringLiteral("server / baseline: %1 % (saturated acked fixes/s over baseline rows/s)")
-            .arg(base.rowsPerSec() > 0 ? 100.0 * sat.ackedPerSec / base.rowsPerSec() : 0, 0, 'f', 0));
+    if (!p.isSet(noSatO)) {
+        const LoadResult sat = load(binary, tmp.filePath(QStringLiteral("saturated")), devices, satRate, seconds, 32, setup);
+        out(QStringLiteral("saturated: %1 trackers x %2 fixes/s = %3 offered: %4 acked fixes/s, ack latency p50 %5 ms p99 %6 ms, "
+                           "server CPU %7 %, peak RSS %8 MB (simulator CPU %9 %; %10 unacked, %11 bad acks)")
+                .arg(devices).arg(satRate).arg(sat.offered, 0, 'f', 0).arg(sat.ackedPerSec, 0, 'f', 0).arg(sat.p50, 0, 'f', 2)
+                .arg(sat.p99, 0, 'f', 2).arg(sat.serverCpu, 0, 'f', 0).arg(sat.peakRssKb / 1024.0, 0, 'f', 1).arg(sat.simCpu, 0, 'f', 0)
+                .arg(sat.unacked).arg(sat.badAcks));
+        out(QStringLiteral("  writer: ") + sat.writer);
+        out(perFix(sat));
+        if (base.rowsPerSec() > 0)
+            out(QStringLiteral("server / baseline: %1 % (saturated acked fixes/s over baseline rows/s)")
+                    .arg(100.0 * sat.ackedPerSec / base.rowsPerSec(), 0, 'f', 0));
+    }
 
     const int idleN = p.value(idleO).toInt();
     if (idleN > 0) {
-        const IdleResult id = idle(binary, tmp.filePath(QStringLiteral("idle")), idleN);
+        const IdleResult id = idle(binary, tmp.filePath(QStringLiteral("idle")), idleN, setup);
         out(QStringLiteral("idle: %1 logged-in connections held (fd limit %2); server RSS %3 MB -> %4 MB: %5 KB per connection")
                 .arg(id.connections).arg(id.fdLimit).arg(id.rssBeforeKb / 1024.0, 0, 'f', 1).arg(id.rssAfterKb / 1024.0, 0, 'f', 1)
                 .arg(id.perConnectionKb(), 0, 'f', 1));

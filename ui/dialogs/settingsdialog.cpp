@@ -1,5 +1,8 @@
 #include "dialogs/settingsdialog.h"
 
+#include "dialogs/geosettingspage.h"
+#include "dialogs/modemsettingspage.h"
+
 #include <QCheckBox>
 #include <QDialogButtonBox>
 #include <QDir>
@@ -10,6 +13,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace td::ui {
@@ -76,10 +80,21 @@ SettingsDialog::SettingsDialog(AppSettings &settings, QWidget *parent) : QDialog
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    // One tab per area; the first holds the server, map and data settings.
+    m_tabs = new QTabWidget(this);
+    auto *general = new QWidget(m_tabs);
+    auto *gl = new QVBoxLayout(general);
+    gl->addWidget(server);
+    gl->addWidget(map);
+    gl->addWidget(store);
+    gl->addStretch();
+    m_tabs->addTab(general, tr("General"));
+    m_geoPage = new GeoSettingsPage(settings, m_tabs);
+    m_tabs->addTab(m_geoPage, tr("Geolocation"));
+    m_modemPage = new ModemSettingsPage(settings, m_tabs);
+    m_tabs->addTab(m_modemPage, tr("Modem"));
     auto *lay = new QVBoxLayout(this);
-    lay->addWidget(server);
-    lay->addWidget(map);
-    lay->addWidget(store);
+    lay->addWidget(m_tabs);
     lay->addWidget(m_error);
     lay->addWidget(buttons);
 }
@@ -91,6 +106,10 @@ QString SettingsDialog::validate() const {
     const QString listen = m_listen->text().trimmed();
     if (!listen.isEmpty() && QHostAddress(listen).isNull())
         return tr("Listen address: '%1' is not an IP address.").arg(listen);
+    if (const QString geo = m_geoPage->validate(); !geo.isEmpty())
+        return geo;
+    if (const QString modem = m_modemPage->validate(); !modem.isEmpty())
+        return modem;
     for (QLineEdit *e : {m_tileCache, m_dataDir}) {
         const QString dir = e->text().trimmed();
         if (dir.isEmpty())
@@ -130,6 +149,9 @@ QStringList SettingsDialog::save() {
     emit acceptUnknownChanged(m_acceptUnknown->isChecked());
     emit retentionChanged(m_retentionDays->value(), m_retentionFrames->value());
     emit idleTimeoutChanged(m_idle->value());
+    m_error->setText(m_geoPage->save());   // the API key could not be stored: say so, stay open
+    if (const QString modem = m_modemPage->save(); !modem.isEmpty())
+        m_error->setText(modem);
     return restart;
 }
 
@@ -140,6 +162,8 @@ void SettingsDialog::accept() {
         return;
     }
     save();
+    if (!m_error->text().isEmpty())
+        return;
     QDialog::accept();
 }
 

@@ -12,8 +12,12 @@ class QCheckBox;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
+class QTabWidget;
 
 namespace td::ui {
+
+class GeoSettingsPage;
+class ModemSettingsPage;
 
 class SettingsDialog : public QDialog {
     Q_OBJECT
@@ -29,6 +33,9 @@ public:
     QLineEdit *listenEdit() const { return m_listen; }
     QCheckBox *acceptUnknownBox() const { return m_acceptUnknown; }
     QSpinBox *retentionDaysBox() const { return m_retentionDays; }
+    QTabWidget *tabs() const { return m_tabs; }
+    GeoSettingsPage *geoPage() const { return m_geoPage; }
+    ModemSettingsPage *modemPage() const { return m_modemPage; }
 
 signals:
     void tileSourceChanged(const td::TileSource &source);
@@ -42,6 +49,9 @@ private:
     QLineEdit *m_listen, *m_tileUrl, *m_tileCache, *m_dataDir;
     QCheckBox *m_acceptUnknown;
     QLabel *m_error;
+    QTabWidget *m_tabs;
+    GeoSettingsPage *m_geoPage;
+    ModemSettingsPage *m_modemPage;
 };
 
 } // namespace td::ui

@@ -2,19 +2,24 @@
 
 #include "dialogs/devicedialog.h"
 #include "dialogs/exportdialog.h"
+#include "dialogs/geosettingspage.h"
+#include "dialogs/modemsettingspage.h"
 #include "dialogs/settingsdialog.h"
 #include "docks/devicesdock.h"
 #include "docks/inspectordock.h"
 #include "docks/smsdock.h"
+#include "geo/geoservice.h"
 #include "models/devicelistmodel.h"
 #include "models/mapmodels.h"
 #include "service/trackerservice.h"
+#include "sms/smsservice.h"
 #include "widgets/mapwidget.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -54,7 +59,8 @@ MainWindow::MainWindow(AppSettings &settings, const StartOptions &options, Track
 
     m_smsDock = new QDockWidget(tr("SMS"), this);
     m_smsDock->setObjectName(QStringLiteral("smsDock"));
-    m_smsDock->setWidget(new SmsPane(this));
+    m_smsPane = new SmsPane(this);
+    m_smsDock->setWidget(m_smsPane);
     addDockWidget(Qt::RightDockWidgetArea, m_smsDock);
 
     // The map is the main view: give the docks modest default sizes.
@@ -294,8 +300,38 @@ void MainWindow::showExport() {
     dlg.exec();
 }
 
+void MainWindow::setGeoService(geo::GeoService *geo) {
+    m_geo = geo;
+    if (geo)
+        connect(geo, &geo::GeoService::resolveFailed, this, [this](qint64, const QString &e) {
+            statusBar()->showMessage(tr("Geolocation: %1").arg(e), 15000);
+        });
+}
+
+void MainWindow::setSmsService(sms::SmsService *sms) {
+    m_sms = sms;
+    m_smsPane->setServices(sms, m_service);
+    const QStringList lan = lanAddresses();
+    m_smsPane->setServerAddress(lan.value(0), m_service && !m_service->listening().isEmpty() ? m_service->listening().first().second
+                                                                                         : m_options.port.value_or(m_settings.port()));
+    connect(m_smsPane, &SmsPane::modemStatusChanged, this, [this](const QString &s) {
+        m_modemLabel->setText(tr("Modem: %1").arg(s.isEmpty() ? tr("none") : s));
+    });
+    connect(m_devicesPane->view()->selectionModel(), &QItemSelectionModel::currentChanged, m_smsPane, [this] {
+        if (const qint64 id = m_devicesPane->currentDeviceId(); id > 0)
+            m_smsPane->showDevice(id);
+    });
+    if (sms)
+        m_modemLabel->setText(tr("Modem: %1").arg(sms->modemStatus()));
+}
+
 void MainWindow::showSettings() {
     SettingsDialog dlg(m_settings, this);
+    dlg.geoPage()->setService(m_geo);
+    if (m_service)
+        dlg.modemPage()->setDataDir(QFileInfo(m_service->databasePath()).absolutePath());
+    if (m_sms)
+        connect(dlg.modemPage(), &ModemSettingsPage::modemChanged, m_sms, &sms::SmsService::setModem);
     connect(&dlg, &SettingsDialog::tileSourceChanged, m_map, &MapWidget::setTileSource);
     if (m_service) {
         connect(&dlg, &SettingsDialog::acceptUnknownChanged, m_service, &TrackerService::setAcceptUnknownDevices);

@@ -7,10 +7,18 @@
 #include "core/settings.h"
 
 #include <QMainWindow>
+#include <QPointer>
 
 class QLabel;
 class QTreeView;
 class QDockWidget;
+
+namespace td::geo {
+class GeoService;
+}
+namespace td::sms {
+class SmsService;
+}
 
 namespace td {
 class TrackerService;
@@ -24,6 +32,7 @@ namespace td::ui {
 class MapWidget;
 class InspectorPane;
 class DevicesPane;
+class SmsPane;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -43,6 +52,11 @@ public:
     QDockWidget *devicesDock() const { return m_devicesDock; }
     QDockWidget *inspectorDock() const { return m_inspectorDock; }
     QDockWidget *smsDock() const { return m_smsDock; }
+    // Geolocation of cell/Wi-Fi records (Settings > Geolocation, failures in the status bar).
+    void setGeoService(geo::GeoService *geo);
+    // SMS console, modem status and Settings > Modem.
+    void setSmsService(sms::SmsService *sms);
+    SmsPane *smsPane() const { return m_smsPane; }
     void showAbout();
     void showSettings();
     void showExport();
@@ -78,6 +92,9 @@ private:
     QLabel *m_connLabel = nullptr;
     QLabel *m_rateLabel = nullptr;
     QLabel *m_modemLabel = nullptr;
+    QPointer<geo::GeoService> m_geo;
+    QPointer<sms::SmsService> m_sms;
+    SmsPane *m_smsPane = nullptr;
 };
 
 } // namespace td::ui
