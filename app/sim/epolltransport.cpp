@@ -4,7 +4,10 @@
 //  - connect: non-blocking; completion (or failure) is EPOLLOUT + SO_ERROR;
 //  - send: straight to ::send(); what the kernel does not take waits in the connection's
 //    output buffer, EPOLLOUT is watched until it is empty; a failed send is reported from
-//    the event loop (queued), never from inside send();
+//    the event loop (queued), never from inside send(). Bytes sent while the transport
+//    handles a batch of ready sockets (a device answering the acks it just read) go out
+//    with one ::send() per connection at the end of that batch, as QTcpSocket flushes once
+//    per event-loop turn: one segment for several frames, fewer wake-ups for the server;
 //  - receive: one recv() of up to 64 KB per readiness (level-triggered: the rest is
 //    reported again); 0 bytes = closed by the server.
 // Every epoll registration carries the connection's generation, so that an event of a
@@ -22,6 +25,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include <arpa/inet.h>
@@ -120,12 +124,16 @@ public:
         Conn *c = find(conn);
         if (!c || c->failed || bytes.isEmpty())
             return;
-        if (c->connecting || c->outPos < c->out.size()) {
+        if (c->connecting || c->outPos < c->out.size() || m_inBatch) {
             if (c->outPos > 0 && c->outPos >= c->out.size() / 2) {
                 c->out.remove(0, c->outPos);
                 c->outPos = 0;
             }
             c->out.append(bytes);  // behind what waits already
+            if (m_inBatch && !c->connecting && !c->dirty) {
+                c->dirty = true;
+                m_dirty.push_back(conn);
+            }
             return;
         }
         qsizetype done = 0;
@@ -159,6 +167,7 @@ public:
         ++c->generation;
         c->connecting = false;
         c->failed = false;
+        c->dirty = false;
         c->interest = 0;
         c->out = QByteArray();
         c->outPos = 0;
@@ -184,6 +193,7 @@ private:
         quint32 interest = 0;       // the epoll events registered
         bool connecting = false;
         bool failed = false;        // a send failed; the close is reported from the event loop
+        bool dirty = false;         // in m_dirty: bytes to send at the end of the batch
         QByteArray out;             // bytes the kernel has not taken yet, from outPos on
         qsizetype outPos = 0;
     };
@@ -282,10 +292,23 @@ private:
 
     void onActivated() {
         const int n = ::epoll_wait(m_epfd, m_events.data(), kBatch, 0);
+        m_inBatch = true;
         for (int i = 0; i < n; ++i) {
             const int conn = int(quint32(m_events[size_t(i)].data.u64 & 0xFFFFFFFFu));
             const quint32 generation = quint32(m_events[size_t(i)].data.u64 >> 32);
             handle(conn, generation, m_events[size_t(i)].events);
+        }
+        m_inBatch = false;
+        // What the handlers sent: one ::send() per connection. A failure is reported here
+        // (fail() may lead the client to close or open connections: m_dirty is taken first).
+        const std::vector<int> dirty = std::exchange(m_dirty, {});
+        for (int conn : dirty) {
+            Conn *c = find(conn);
+            if (!c || !c->dirty)
+                continue;  // closed since (a reopened connection is not dirty)
+            c->dirty = false;
+            if (!c->connecting && !c->failed && c->outPos < c->out.size())
+                flush(conn, *c);
         }
     }
 
@@ -334,6 +357,8 @@ private:
     std::unique_ptr<QSocketNotifier> m_notifier;
     std::vector<Conn> m_conns;
     std::vector<epoll_event> m_events;
+    std::vector<int> m_dirty;       // connections with bytes sent during the current batch
+    bool m_inBatch = false;
     QHash<QString, QHostAddress> m_resolved;
     int m_open = 0;
     char m_readBuffer[kReadSize];

@@ -47,6 +47,20 @@ struct Recorder : sim::TransportClient {
     void transportClosed(int conn, const QString &why) override { closed << qMakePair(conn, why); }
 };
 
+// Sends back everything it receives, from inside the transport's callbacks (as the
+// simulator answers acks with the next fixes), after a greeting on connect.
+struct Echo : Recorder {
+    sim::Transport *transport = nullptr;
+    void transportConnected(int conn) override {
+        Recorder::transportConnected(conn);
+        transport->send(conn, QByteArrayLiteral("hello "));
+    }
+    void transportData(int conn, const char *d, qsizetype n) override {
+        Recorder::transportData(conn, d, n);
+        transport->send(conn, QByteArray(d, n));
+    }
+};
+
 std::unique_ptr<sim::Transport> makeTransport(sim::SimTransport kind, sim::TransportClient *client) {
 #ifdef Q_OS_LINUX
     if (kind == sim::SimTransport::Epoll) {
@@ -125,6 +139,8 @@ private slots:
     void refusedConnectionIsReported();
     void closeReportsNothingAndReopens_data() { addTransportRows(); }
     void closeReportsNothingAndReopens();
+    void sendsFromCallbacksKeepTheirOrder_data() { addTransportRows(); }
+    void sendsFromCallbacksKeepTheirOrder();
     void wrongAcksAreResentOnBothTransports();
     void restartScenarioIsTheSameOnBothTransports();
     void cliTransportOption();
@@ -289,6 +305,53 @@ void TestSimulator::closeReportsNothingAndReopens() {
     QVERIFY(rec.closed.isEmpty());
     t.reset();  // closes everything without reports
     QVERIFY(rec.closed.isEmpty());
+}
+
+void TestSimulator::sendsFromCallbacksKeepTheirOrder() {
+    QFETCH(sim::SimTransport, transport);
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Echo echo;
+    auto t = makeTransport(transport, &echo);
+    QVERIFY(t);
+    echo.transport = t.get();
+    QString err;
+    // Two connections, so that one batch of ready sockets holds both.
+    for (int conn : {0, 1})
+        QVERIFY2(t->connectTo(conn, QStringLiteral("127.0.0.1"), server.serverPort(), &err), qPrintable(err));
+    QList<QTcpSocket *> peers;
+    QVERIFY(QTest::qWaitFor([&] {
+        while (QTcpSocket *p = server.nextPendingConnection())
+            peers << p;
+        return peers.size() == 2;
+    }, 5000));
+    // Many small messages in several bursts; each peer gets its greeting, then every
+    // message back, in order.
+    QByteArray expected[2];
+    for (int burst = 0; burst < 20; ++burst) {
+        for (int k = 0; k < 2; ++k) {
+            QByteArray chunk;
+            for (int m = 0; m < 50; ++m)
+                chunk += QStringLiteral("peer %1 burst %2 message %3;").arg(k).arg(burst).arg(m).toLatin1();
+            peers[k]->write(chunk);
+            expected[k] += chunk;
+        }
+        QTest::qWait(5);
+    }
+    QByteArray got[2];
+    QVERIFY(QTest::qWaitFor([&] {
+        for (int k = 0; k < 2; ++k)
+            got[k] += peers[k]->readAll();
+        return got[0].size() >= expected[0].size() + 6 && got[1].size() >= expected[1].size() + 6;
+    }, 20000));
+    for (int k = 0; k < 2; ++k) {
+        QVERIFY(got[k].startsWith("hello "));
+        QCOMPARE(got[k].size(), expected[k].size() + 6);
+        QVERIFY(got[k].mid(6) == expected[k]);
+    }
+    QVERIFY(echo.closed.isEmpty());
+    QCOMPARE(t->bytesToWrite(0), qint64(0));
+    QCOMPARE(t->bytesToWrite(1), qint64(0));
 }
 
 // A fake GT06 server that acknowledges the login and answers every fix with an ack for a
