@@ -682,7 +682,9 @@ void SmsService::addPositions(Message &m) {
             err = m_store.lastError();
     }
     if (!err.isEmpty()) {
-        emit logMessage(QStringLiteral("positions in the SMS from %1 not stored: %2").arg(m.number, err));
+        emit logMessage(m.channel == Channel::Gprs
+                            ? QStringLiteral("positions in the GPRS reply of device %1 not stored: %2").arg(m.deviceId).arg(err)
+                            : QStringLiteral("positions in the SMS from %1 not stored: %2").arg(m.number, err));
         return;
     }
     m.positions = int(positions.size());
@@ -794,6 +796,10 @@ void SmsService::onCommandReply(qint64 deviceId, const QString &text) {
         m_db.markDelivered(m.replyTo, now, QStringLiteral("answered over GPRS"));
         changed(m.replyTo);
     }
+    // A position in the reply text (WHERE#, URL#... answered over GPRS) is a fix, as it is
+    // when the same text arrives by SMS.
+    if (m.deviceId > 0)
+        addPositions(m);
     emit messageAdded(m);
 }
 

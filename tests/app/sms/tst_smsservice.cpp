@@ -794,6 +794,21 @@ void TestSmsService::gprsChannel() {
     QVERIFY2(answer.text.startsWith(QLatin1String("Current position!Lat:N54.739332")), qPrintable(answer.text));
     QCOMPARE(answer.replyTo, r.id);
     QCOMPARE(sms.message(r.id)->state, State::Delivered);
+    // The position in the reply is a fix of the device (source sms: a text position), with
+    // the time the text states.
+    QCOMPARE(answer.positions, 1);
+    QCOMPARE(sms.message(answer.id)->positions, 1);
+    QList<store::StoredPosition> textFixes;
+    store::PositionFilter textOnly;
+    textOnly.sources = {proto::PositionSource::Sms};
+    QVERIFY(service.store().forEachPosition({catId}, {}, {}, textOnly, [&](const store::StoredPosition &p) {
+        textFixes << p;
+        return true;
+    }));
+    QCOMPARE(textFixes.size(), 1);
+    QCOMPARE(textFixes.first().position.latitude, 54.739332);
+    QCOMPARE(textFixes.first().position.longitude, 25.27327);
+    QCOMPARE(textFixes.first().position.time, QDateTime(QDate(2017, 5, 26), QTime(10, 27, 47), QTimeZone::UTC));
 
     // Explicit SMS while online: queued for the (absent) modem, not sent over GPRS.
     const SendResult viaSms = sms.send(QStringLiteral("Cat"), QStringLiteral("URL#"), ChannelChoice::Sms);
