@@ -1,7 +1,7 @@
 // bench_decode: frames decoded per second on the real vectors of every protocol, beside
 // a baseline measured in the same run that only computes CRC-16/X-25 over the same bytes.
 //
-//   bench_decode [DATA_DIR] [--seconds S] [--runs N]
+//   bench_decode [DATA_DIR] [--seconds S] [--runs N] [--profile PROTO]
 //
 // Reads every DATA_DIR/*_vectors.tsv (default: TD_TEST_DATA), takes the "hex" column, picks
 // the protocol of each frame with td::proto::sniffProtocol (rows no protocol claims are
@@ -16,6 +16,7 @@
 // no parsing at all. No decoder that returns this model can be cheaper than that.
 // --runs N repeats the per-protocol passes N times and prints the spread of the ratios
 // (the machine is shared: ratios measured in the same run are what counts).
+// --profile PROTO runs only PROTO's fast pass for S seconds (to look at it under perf).
 #include "trackerdesk/protocol/checksum.h"
 #include "trackerdesk/protocol/protocol.h"
 
@@ -133,12 +134,15 @@ int main(int argc, char **argv) {
     QString dir = QStringLiteral(TD_TEST_DATA);
     double seconds = 2.0;
     int runs = 1;
+    QString profile;  // --profile PROTO: only the fast pass of PROTO, for `seconds` (to run under perf)
     const QStringList args = app.arguments().mid(1);
     for (int i = 0; i < args.size(); ++i) {
         if (args[i] == QLatin1String("--seconds") && i + 1 < args.size())
             seconds = args[++i].toDouble();
         else if (args[i] == QLatin1String("--runs") && i + 1 < args.size())
             runs = std::max(1, args[++i].toInt());
+        else if (args[i] == QLatin1String("--profile") && i + 1 < args.size())
+            profile = args[++i];
         else
             dir = args[i];
     }
@@ -182,6 +186,26 @@ int main(int argc, char **argv) {
     for (const Sample &s : samples) {
         sink = sink + quint32(s.protocol->decodeFrame(s.bytes, opts).fields.size());
         sink = sink + quint32(s.protocol->decodeFrame(s.bytes, fastOpts).message.positions.size());
+    }
+
+    if (!profile.isEmpty()) {
+        QList<Sample> only;
+        for (const Sample &s : std::as_const(samples))
+            if (s.protocol->id() == profile)
+                only << s;
+        if (only.isEmpty()) {
+            std::fprintf(stderr, "bench_decode: no %s frames\n", qPrintable(profile));
+            return 1;
+        }
+        const double passes = rate(seconds, [&] {
+            quint32 acc = 0;
+            for (const Sample &s : std::as_const(only))
+                acc += quint32(s.protocol->decodeFrame(s.bytes, fastOpts).message.positions.size());
+            sink = sink + acc;
+        });
+        std::printf("%s fast decode only: %.0f frames/s (%.1f ns/frame)\n", qPrintable(profile), passes * double(only.size()),
+                    1e9 / (passes * double(only.size())));
+        return 0;
     }
 
     const double crcPasses = rate(seconds, [&] {

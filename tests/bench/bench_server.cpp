@@ -11,6 +11,9 @@
 //   bench_server [--trackerdesk PATH] [--devices 1000] [--rate 20] [--saturate-rate 60]
 //                [--seconds 20] [--idle 10000] [--baseline-rows 600000] [--dir DIR]
 //                [--transport epoll|qt] [--coalesce-us N] [--skip-baseline] [--skip-saturated]
+//                [--timeline] [--setting KEY=VALUE ...]
+// --timeline prints every second of the load runs (acked fixes, latency p50/p99/max);
+// --setting passes a server setting (e.g. store/synchronous=normal) to compare configurations.
 #include "headless/headless.h"
 #include "sim/simulator.h"
 #include "store/store.h"
@@ -93,6 +96,9 @@ Cpu selfCpu() {
     return Cpu{r.ru_utime.tv_sec + r.ru_utime.tv_usec / 1e6, r.ru_stime.tv_sec + r.ru_stime.tv_usec / 1e6};
 }
 
+// Extra server settings from --setting KEY=VALUE.
+QList<QPair<QString, QString>> g_extraSettings;
+
 struct ServerProcess {
     QProcess process;
     quint16 port = 0;
@@ -104,6 +110,8 @@ struct ServerProcess {
             QSettings s(ini, QSettings::IniFormat);
             s.setValue(QStringLiteral("server/maxConnections"), 20000);
             s.setValue(QStringLiteral("server/maxConnectionsPerIp"), 20000);
+            for (const auto &kv : std::as_const(g_extraSettings))
+                s.setValue(kv.first, kv.second);
         }
         log = QDir(dataDir).filePath(QStringLiteral("server.log"));
         process.setProgram(binary);
@@ -225,6 +233,7 @@ struct LoadResult {
 struct SimSetup {
     sim::SimTransport transport = sim::defaultSimTransport();
     int coalesceUs = 0;
+    bool timeline = false;
 };
 
 LoadResult load(const QString &binary, const QString &dir, int devices, double rate, int seconds, int window, const SimSetup &setup) {
@@ -267,7 +276,23 @@ LoadResult load(const QString &binary, const QString &dir, int devices, double r
         QObject::connect(QAbstractEventDispatcher::instance(), &QAbstractEventDispatcher::awake, [&wakeups] { ++wakeups; });
     QElapsedTimer t;
     t.start();
-    waitMs(seconds * 1000);
+    if (setup.timeline) {
+        // One line a second: fixes acked in that second and their ack latencies.
+        std::vector<float> second;
+        const QMetaObject::Connection acks = QObject::connect(&s, &sim::Simulator::fixAcked,
+                                                              [&second](int, double ms) { second.push_back(float(ms)); });
+        for (int i = 0; i < seconds; ++i) {
+            waitMs(1000);
+            std::sort(second.begin(), second.end());
+            auto at = [&second](double q) { return second.empty() ? 0.0 : double(second[size_t(q * double(second.size() - 1))]); };
+            out(QStringLiteral("  t=%1 s: %2 acked, latency p50 %3 ms p99 %4 ms max %5 ms")
+                    .arg(i + 1, 2).arg(second.size(), 6).arg(at(0.5), 7, 'f', 1).arg(at(0.99), 7, 'f', 1).arg(at(1.0), 7, 'f', 1));
+            second.clear();
+        }
+        QObject::disconnect(acks);
+    } else {
+        waitMs(seconds * 1000);
+    }
     const sim::SimStats b = s.stats();
     const double wall = t.nsecsElapsed() / 1e9;
     QObject::disconnect(counter);
@@ -385,9 +410,20 @@ int main(int argc, char **argv) {
                                  "(SimOptions::coalesceUs; default 300 with the qt transport, 0 with epoll)."), QStringLiteral("US"));
     QCommandLineOption noBaseO(QStringLiteral("skip-baseline"), QStringLiteral("Do not run the raw SQLite baseline."));
     QCommandLineOption noSatO(QStringLiteral("skip-saturated"), QStringLiteral("Do not run the saturated load."));
-    p.addOptions({binO, devO, rateO, satO, secO, idleO, baseO, batchO, dirO, transportO, coalesceO, noBaseO, noSatO});
+    QCommandLineOption settingO(QStringLiteral("setting"), QStringLiteral("An extra server setting, e.g. store/synchronous=normal (repeatable)."), QStringLiteral("KEY=VALUE"));
+    QCommandLineOption timelineO(QStringLiteral("timeline"), QStringLiteral("Print acked fixes and ack latency for every second of the load runs."));
+    p.addOptions({binO, devO, rateO, satO, secO, idleO, baseO, batchO, dirO, transportO, coalesceO, noBaseO, noSatO, timelineO, settingO});
     p.process(app);
+    for (const QString &kv : p.values(settingO)) {
+        const qsizetype eq = kv.indexOf(QLatin1Char('='));
+        if (eq <= 0) {
+            out(QStringLiteral("bench_server: --setting takes KEY=VALUE, not '%1'").arg(kv));
+            return 2;
+        }
+        g_extraSettings.append({kv.left(eq), kv.mid(eq + 1)});
+    }
     SimSetup setup;
+    setup.timeline = p.isSet(timelineO);
     const auto transport = sim::simTransportFromName(p.value(transportO));
     if (!transport || !sim::simTransportAvailable(*transport)) {
         out(QStringLiteral("bench_server: --transport takes %1, not '%2'")
@@ -424,6 +460,8 @@ int main(int argc, char **argv) {
     };
     out(QStringLiteral("## bench_server (%1 cores, load average %2, work folder %3; simulator transport %4, coalesce %5 us)")
             .arg(QThread::idealThreadCount()).arg(loadavg(), tmp.path(), sim::simTransportName(setup.transport)).arg(setup.coalesceUs));
+    for (const auto &kv : std::as_const(g_extraSettings))
+        out(QStringLiteral("server setting %1 = %2").arg(kv.first, kv.second));
     BaselineResult base;
     if (!p.isSet(noBaseO)) {
         base = baseline(tmp.filePath(QStringLiteral("baseline")), devices, p.value(baseO).toLongLong(), p.value(batchO).toInt());

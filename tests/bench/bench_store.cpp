@@ -4,6 +4,9 @@
 // (forEachPosition) for random devices and windows, the per-device count, the latest fix
 // of every device and a frames page. Prints the query plan too.
 //   bench_store [--devices N] [--fixes N] [--queries N] [--dir DIR]
+//               [--batch N] [--replies] [--autocheckpoint PAGES] [--fill-only]
+// The fill options measure the writer alone in the server's conditions (group commits of a
+// few hundred items, an ack frame stored with each fix).
 #include "store/store.h"
 
 #include <QCommandLineParser>
@@ -11,6 +14,7 @@
 #include <QElapsedTimer>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
+#include <QSqlQuery>
 #include <QTimeZone>
 
 #include <algorithm>
@@ -46,11 +50,17 @@ int main(int argc, char **argv) {
     QCommandLineOption fixesO(QStringLiteral("fixes"), QStringLiteral("Fixes per device."), QStringLiteral("N"), QStringLiteral("1000"));
     QCommandLineOption queriesO(QStringLiteral("queries"), QStringLiteral("Track queries to time."), QStringLiteral("N"), QStringLiteral("300"));
     QCommandLineOption dirO(QStringLiteral("dir"), QStringLiteral("Work folder (default: a temporary one)."), QStringLiteral("DIR"));
-    p.addOptions({devicesO, fixesO, queriesO, dirO});
+    QCommandLineOption batchO(QStringLiteral("batch"), QStringLiteral("Items per transaction while filling (the server's group commits are 500-3,000 at 10,000-20,000 fixes/s)."), QStringLiteral("N"), QStringLiteral("5000"));
+    QCommandLineOption repliesO(QStringLiteral("replies"), QStringLiteral("Store an ack frame with each fix, as the server does."));
+    QCommandLineOption fillOnlyO(QStringLiteral("fill-only"), QStringLiteral("Only fill (no queries)."));
+    QCommandLineOption autoCkptO(QStringLiteral("autocheckpoint"), QStringLiteral("WAL pages between automatic checkpoints while filling (SQLite's default: 1000)."), QStringLiteral("N"), QStringLiteral("1000"));
+    p.addOptions({devicesO, fixesO, queriesO, dirO, batchO, repliesO, fillOnlyO, autoCkptO});
     p.process(app);
     const int devices = qMax(1, p.value(devicesO).toInt());
     const int fixes = qMax(1, p.value(fixesO).toInt());
     const int queries = qMax(1, p.value(queriesO).toInt());
+    const int batchSize = qMax(1, p.value(batchO).toInt());
+    const bool replies = p.isSet(repliesO);
     QTemporaryDir tmp(p.isSet(dirO) ? p.value(dirO) + QStringLiteral("/bench_store-XXXXXX") : QString());
     const QString path = tmp.filePath(QStringLiteral("bench.db"));
     const qint64 t0 = 1767225600000;  // 2026-01-01
@@ -63,6 +73,7 @@ int main(int argc, char **argv) {
             out(QStringLiteral("cannot open: ") + s.lastError());
             return 1;
         }
+        QSqlQuery(s.database()).exec(QStringLiteral("PRAGMA wal_autocheckpoint=%1").arg(p.value(autoCkptO).toInt()));
         QElapsedTimer fill;
         fill.start();
         QList<store::WorkItem> batch;
@@ -85,8 +96,12 @@ int main(int argc, char **argv) {
                 pos.satellites = 9;
                 pos.valid = true;
                 w.positions = {pos};
+                if (replies) {
+                    w.replies = {QByteArray::fromHex("78780522000135830d0a")};
+                    w.replyTypes = {0x22};
+                }
                 batch.append(std::move(w));
-                if (batch.size() == 5000) {
+                if (batch.size() == batchSize) {
                     if (!s.applyBatch(batch, &results)) {
                         out(QStringLiteral("insert failed: ") + s.lastError());
                         return 1;
@@ -101,7 +116,10 @@ int main(int argc, char **argv) {
         }
         out(QStringLiteral("filled in %1 s (%2 positions + frames/s through Store::applyBatch)")
                 .arg(fill.elapsed() / 1000.0, 0, 'f', 1).arg(qint64(devices) * fixes * 1000 / qMax<qint64>(1, fill.elapsed())));
+        out(QStringLiteral("  %1 items per transaction%2").arg(batchSize).arg(replies ? QStringLiteral(", an ack frame stored with each fix") : QString()));
     }
+    if (p.isSet(fillOnlyO))
+        return 0;
 
     store::Store s;  // a fresh connection, as a UI or exporter would have
     store::StoreOptions ro;
