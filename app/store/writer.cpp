@@ -8,9 +8,11 @@
 namespace td::store {
 
 QString WriterStats::text() const {
-    return QStringLiteral("%1 commits of %2 items (average %3, largest %4), commit time average %5 ms, max %6 ms, %7 checkpoints%8")
+    return QStringLiteral("%1 commits of %2 items (average %3, largest %4), commit time average %5 ms, max %6 ms, "
+                          "%7 checkpoints + %8 by the writer, longest WAL %9 pages%10")
         .arg(commits).arg(items).arg(commits ? double(items) / commits : 0, 0, 'f', 1).arg(maxBatch)
         .arg(commits ? commitMsTotal / commits : 0, 0, 'f', 2).arg(commitMsMax, 0, 'f', 1).arg(checkpoints)
+        .arg(tailCheckpoints).arg(walPagesMax)
         .arg(failed ? QStringLiteral(", %1 items failed").arg(failed) : QString());
 }
 
@@ -65,9 +67,17 @@ void StoreWriter::checkpointLoop() {
             m_checkpointWanted = false;
         }
         if (q.exec(QStringLiteral("PRAGMA wal_checkpoint(PASSIVE)"))) {
+            // (busy, pages in the WAL, pages copied)
+            const qint64 walPages = q.next() ? q.value(1).toLongLong() : -1;
             q.finish();
+            // The writer went on while this ran (the figures are those of the WAL when the
+            // pass began): what it added is not copied yet, and the WAL cannot start over.
+            // Let the writer copy that rest between two commits.
+            if (walPages >= m_options.checkpointPages)
+                m_tailCheckpointWanted = true;
             std::lock_guard<std::mutex> lock(m_mutex);
             ++m_stats.checkpoints;
+            m_stats.walPagesMax = qMax(m_stats.walPagesMax, walPages);
         } else {
             emit pruneFailed(QStringLiteral("WAL checkpoint failed: %1").arg(q.lastError().text()));
         }
@@ -143,6 +153,11 @@ void StoreWriter::run(std::promise<QString> *opened) {
         QSqlQuery q(store.database());
         q.exec(QStringLiteral("PRAGMA wal_autocheckpoint=0"));
     }
+    if (!m_options.store.readOnly && m_options.walSizeLimitBytes > 0) {
+        QSqlQuery q(store.database());
+        q.exec(QStringLiteral("PRAGMA journal_size_limit=%1").arg(m_options.walSizeLimitBytes));
+        q.finish();
+    }
     opened->set_value(QString());
     qint64 walPagesSinceCheckpoint = 0;
 
@@ -210,6 +225,17 @@ void StoreWriter::run(std::promise<QString> *opened) {
             if (ok) {
                 ++m_commits;
                 emit committed(results);
+                if (m_tailCheckpointWanted.exchange(false)) {
+                    // Copies what the checkpointer's pass left (the commits made while it
+                    // ran); the next transaction then starts the WAL over.
+                    QSqlQuery q(store.database());
+                    const bool done = q.exec(QStringLiteral("PRAGMA wal_checkpoint(PASSIVE)"));
+                    q.finish();
+                    if (done) {
+                        std::lock_guard<std::mutex> lock(m_mutex);
+                        ++m_stats.tailCheckpoints;
+                    }
+                }
             } else {
                 QList<WorkResult> failedResults;
                 failedResults.reserve(batch.size());

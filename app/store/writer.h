@@ -25,7 +25,9 @@ struct WriterStats {
     qint64 maxBatch = 0;
     double commitMsTotal = 0;     // time inside applyBatch (insert + COMMIT + fsync)
     double commitMsMax = 0;
-    qint64 checkpoints = 0;
+    qint64 checkpoints = 0;       // by the checkpointer thread
+    qint64 tailCheckpoints = 0;   // by the writer, so that the WAL can start over
+    qint64 walPagesMax = 0;       // the longest WAL a checkpoint found (pages)
     QString text() const;
 };
 
@@ -37,9 +39,12 @@ struct WriterOptions {
     RetentionPolicy retention;
     int pruneIntervalMs = 60000;   // how often pruning runs (in short chunks between commits)
     // WAL checkpoints run on a connection of their own (PASSIVE, never blocking the
-    // writer) once the WAL has grown past this many pages; the writer itself never
-    // checkpoints, so a commit never waits for the database file to be synced.
+    // writer) once the WAL has grown past this many pages. Under continuous writes such a
+    // checkpoint never catches up with the writer, and SQLite starts the WAL over only
+    // once all of it is copied: the writer then copies the short rest itself between two
+    // commits (still PASSIVE: it never waits for readers), so the WAL stays bounded.
     int checkpointPages = 4000;
+    qint64 walSizeLimitBytes = 64 * 1024 * 1024;  // journal_size_limit: the WAL file is cut back to this
 };
 
 class StoreWriter : public QObject {
@@ -93,6 +98,7 @@ private:
     std::thread m_checkpointer;
     std::condition_variable m_checkpointCv;
     bool m_checkpointWanted = false;
+    std::atomic<bool> m_tailCheckpointWanted{false};
 };
 
 } // namespace td::store

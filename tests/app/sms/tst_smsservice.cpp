@@ -18,6 +18,7 @@
 #include "trackerdesk/protocol/smspdu.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QSignalSpy>
 #include <QSqlQuery>
@@ -179,6 +180,7 @@ QList<Vector> smsVectors() {
 class TestSmsService : public QObject {
     Q_OBJECT
 private slots:
+    void leavesNoReadTransactionOpen();
     void numbers_data();
     void numbers();
     void recipients();
@@ -881,4 +883,38 @@ void TestSmsService::modemSettings() {
 }
 
 QTEST_GUILESS_MAIN(TestSmsService)
+// The service shares the main store connection. A statement it leaves open (or a
+// transaction it forgets) pins that connection's WAL snapshot: the WAL can then never be
+// reset and grows without bound while the server writes (seen: 1 GB in 25 s under load,
+// every commit slower). With the service running (queue, modem configured and not), a
+// TRUNCATE checkpoint from another connection must find no reader in its way.
+void TestSmsService::leavesNoReadTransactionOpen() {
+    for (bool withModem : {false, true}) {
+        Rig rig;
+        QVERIFY(rig.openStore());
+        if (withModem)
+            QVERIFY(rig.startFake());
+        QVERIFY(rig.startService(withModem));
+        if (withModem)
+            QVERIFY(rig.ready());
+        QVERIFY(rig.sms->send(QStringLiteral("Cat"), QStringLiteral("WHERE#")).ok());
+        QTest::qWait(400);   // its timers run (retries, expiry, pump)
+        const QString conn = QStringLiteral("wal-check-%1").arg(withModem);
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), conn);
+            db.setDatabaseName(rig.dbPath());
+            QVERIFY(db.open());
+            QSqlQuery q(db);
+            QVERIFY(q.exec(QStringLiteral("INSERT INTO events(device_id, time, kind, detail) VALUES(%1, 1, 'test', 'x')").arg(rig.cat)));
+            QVERIFY(q.exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
+            QVERIFY(q.next());
+            QVERIFY2(q.value(0).toInt() == 0, withModem ? "a reader pins the WAL (modem configured)" : "a reader pins the WAL (no modem)");
+            q.finish();
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(conn);
+        QCOMPARE(QFileInfo(rig.dbPath() + QStringLiteral("-wal")).size(), qint64(0));
+    }
+}
+
 #include "tst_smsservice.moc"
