@@ -13,12 +13,14 @@
 #include "models/mapmodels.h"
 #include "service/trackerservice.h"
 #include "sim/simulator.h"
+#include "sms/smsservice.h"
 #include "widgets/framedetail.h"
 #include "widgets/mapwidget.h"
 #include "window/mainwindow.h"
 
 #include <QComboBox>
 #include <QDateTimeEdit>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QNetworkProxy>
@@ -71,11 +73,23 @@ void TestE2E::simulatedTrackersShowUpEverywhere() {
     const quint16 port = service.listening().value(0).second;
     QVERIFY(port > 0);
 
+    // The SMS service as the app wires it (no modem configured: the console still sends
+    // GPRS commands and says how to set a modem up).
+    sms::SmsService smsService(service.store(), &service);
+    QString smsError;
+    QVERIFY2(smsService.start(sms::SmsConfig{}, &smsError), qPrintable(smsError));
     ui::MainWindow w(app.settings, {}, &service);
+    w.setSmsService(&smsService);
     w.resize(1280, 800);
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     QTRY_VERIFY_WITH_TIMEOUT(w.map()->isMapReady(), 10000);
+    bool smsStateShown = false;
+    for (const QLabel *l : w.findChildren<QLabel *>()) {
+        QVERIFY2(!l->text().contains(QLatin1String("not available")), qPrintable(l->text()));
+        smsStateShown |= l->text().contains(QLatin1String("No GSM modem configured"));
+    }
+    QVERIFY(smsStateShown);
 
     // Two trackers walking around a block in Paris, fixes in real time.
     sim::SimOptions so;
