@@ -554,7 +554,7 @@ void TestStore::writerKeepsTheWalBoundedUnderContinuousLoad() {
     const WriterStats st = w.stats();
     qInfo() << submitted << "items," << st.commits << "commits," << st.checkpoints << "checkpoints +" << st.tailCheckpoints
             << "by the writer; largest WAL file" << walMax << "bytes, longest WAL" << st.walPagesMax << "pages";
-    QVERIFY(st.commits > 100);
+    QVERIFY(st.commits > 20);
     QVERIFY2(walMax < 24 * 1024 * 1024, qPrintable(QStringLiteral("the WAL grew to %1 bytes").arg(walMax)));
     QVERIFY(st.tailCheckpoints > 0);
     QVERIFY(QFileInfo(wal).size() <= o.walSizeLimitBytes);
