@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include <QCommandLineParser>
+
 #include <cstdio>
 
 namespace td::cli {
@@ -37,6 +39,18 @@ void printError(const QString &message) {
 
 void printOut(const QString &text) {
     std::fputs(text.toUtf8().constData(), stdout);
+}
+
+std::optional<int> parseArguments(QCommandLineParser &parser, const QStringList &arguments, const QString &hint) {
+    if (!parser.parse(arguments)) {
+        printError(parser.errorText() + hint);
+        return 2;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        printOut(parser.helpText());
+        return 0;
+    }
+    return std::nullopt;
 }
 
 } // namespace td::cli

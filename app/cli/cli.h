@@ -7,6 +7,10 @@
 #include <QString>
 #include <QStringList>
 
+#include <optional>
+
+class QCommandLineParser;
+
 namespace td::cli {
 
 struct Command {
@@ -21,5 +25,9 @@ const Command *findCommand(const QString &name);
 // Shared helpers for commands.
 void printError(const QString &message);   // "trackerdesk: error: ..." on stderr
 void printOut(const QString &text);        // stdout, UTF-8
+// Parses a command's arguments. A parse error is printed (with `hint` after it) and gives
+// exit code 2; --help prints the help and gives 0; nullopt: go on with the command.
+//   if (const auto exit = parseArguments(p, args)) return *exit;
+std::optional<int> parseArguments(QCommandLineParser &parser, const QStringList &arguments, const QString &hint = {});
 
 } // namespace td::cli

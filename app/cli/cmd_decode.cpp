@@ -27,14 +27,8 @@ int runDecode(const QStringList &args) {
     QCommandLineOption model(QStringLiteral("model"), QStringLiteral("Model/dialect hint (e.g. topin)."), QStringLiteral("MODEL"));
     p.addOptions({json, proto, out, tz, model});
     p.addPositionalArgument(QStringLiteral("hex"), QStringLiteral("Frames as hex strings."), QStringLiteral("[HEX...]"));
-    if (!p.parse(args)) {
-        printError(p.errorText());
-        return 2;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        printOut(p.helpText());
-        return 0;
-    }
+    if (const auto exit = parseArguments(p, args))
+        return *exit;
 
     const proto::Protocol *forced = nullptr;
     if (p.isSet(proto)) {

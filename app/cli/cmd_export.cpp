@@ -100,14 +100,8 @@ int runExport(const QStringList &args) {
     QCommandLineOption quiet(QStringList{QStringLiteral("q"), QStringLiteral("quiet")},
                              QStringLiteral("No progress and no summary."));
     p.addOptions({format, device, from, to, output, dataDir, allFixes, splitGap, localAddress, localPort, quiet});
-    if (!p.parse(args)) {
-        printError(p.errorText() + QStringLiteral(" (see trackerdesk export --help)"));
-        return 2;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        printOut(p.helpText());
-        return 0;
-    }
+    if (const auto exit = parseArguments(p, args, QStringLiteral(" (see trackerdesk export --help)")))
+        return *exit;
     if (!p.positionalArguments().isEmpty()) {
         printError(QStringLiteral("unexpected argument '%1' (see trackerdesk export --help)").arg(p.positionalArguments().first()));
         return 2;

@@ -57,14 +57,8 @@ int importCells(const QStringList &args) {
                                QStringLiteral("DIR"));
     QCommandLineOption quiet(QStringList{QStringLiteral("q"), QStringLiteral("quiet")}, QStringLiteral("No progress."));
     p.addOptions({dataDir, quiet});
-    if (!p.parse(args)) {
-        printError(p.errorText() + QStringLiteral(" (see trackerdesk geo import-cells --help)"));
-        return 2;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        printOut(p.helpText());
-        return 0;
-    }
+    if (const auto exit = parseArguments(p, args, QStringLiteral(" (see trackerdesk geo import-cells --help)")))
+        return *exit;
     if (p.positionalArguments().size() != 1) {
         printError(QStringLiteral("give exactly one FILE (see trackerdesk geo import-cells --help)"));
         return 2;
@@ -113,14 +107,8 @@ int status(const QStringList &args) {
     p.addHelpOption();
     QCommandLineOption dataDir(QStringLiteral("data-dir"), QStringLiteral("Folder of the database."), QStringLiteral("DIR"));
     p.addOption(dataDir);
-    if (!p.parse(args)) {
-        printError(p.errorText());
-        return 2;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        printOut(p.helpText());
-        return 0;
-    }
+    if (const auto exit = parseArguments(p, args))
+        return *exit;
     const QString dir = dataDirOf(p, dataDir);
     AppSettings settings;
     geo::SecretStore secrets(dir);
@@ -170,14 +158,8 @@ int resolvePending(const QStringList &args) {
     QCommandLineOption dataDir(QStringLiteral("data-dir"), QStringLiteral("Folder of the database."), QStringLiteral("DIR"));
     QCommandLineOption wait(QStringLiteral("wait"), QStringLiteral("Give up after SEC seconds (default 300)."), QStringLiteral("SEC"));
     p.addOptions({pending, dataDir, wait});
-    if (!p.parse(args)) {
-        printError(p.errorText());
-        return 2;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        printOut(p.helpText());
-        return 0;
-    }
+    if (const auto exit = parseArguments(p, args))
+        return *exit;
     if (!p.isSet(pending)) {
         printError(QStringLiteral("say what to resolve: --pending"));
         return 2;

@@ -79,14 +79,8 @@ int runParseSms(const QStringList &args) {
     QCommandLineOption list(QStringLiteral("list-formats"), QStringLiteral("List the known formats and exit."));
     p.addOptions({json, received, tz, rejected, list});
     p.addPositionalArgument(QStringLiteral("text"), QStringLiteral("The SMS text."), QStringLiteral("[TEXT...]"));
-    if (!p.parse(args)) {
-        printError(p.errorText());
-        return 2;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        printOut(p.helpText());
-        return 0;
-    }
+    if (const auto exit = parseArguments(p, args))
+        return *exit;
     if (p.isSet(list)) {
         QString out;
         for (const proto::sms::FormatInfo &f : proto::sms::formats())

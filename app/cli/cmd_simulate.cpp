@@ -96,14 +96,8 @@ int runSimulate(const QStringList &args) {
                                                 "(one QTcpSocket each) (default %1).").arg(defaultTransport),
                                  QStringLiteral("NAME"), defaultTransport);
     p.addOptions({host, port, protocol, devices, rate, count, duration, route, heartbeat, alarm, window, imei, connectRate, ackTimeout, demo, quiet, transport});
-    if (!p.parse(args)) {
-        printError(p.errorText());
-        return 2;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        printOut(p.helpText());
-        return 0;
-    }
+    if (const auto exit = parseArguments(p, args))
+        return *exit;
     auto number = [&](const QCommandLineOption &o, double min, double max, double *out) {
         bool ok = false;
         const double v = p.value(o).toDouble(&ok);

@@ -117,14 +117,8 @@ int runSend(const QStringList &args) {
                                     QStringLiteral("With --modem: wait for the delivery report, not only for the network's acceptance."));
     p.addOptions({to, channel, modem, timeout, waitDelivery, dataDirOption()});
     p.addPositionalArgument(QStringLiteral("text"), QStringLiteral("The message (arguments joined with spaces)."), QStringLiteral("TEXT..."));
-    if (!p.parse(args)) {
-        printError(p.errorText());
-        return 2;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        printOut(p.helpText());
-        return 0;
-    }
+    if (const auto exit = parseArguments(p, args))
+        return *exit;
     if (!p.isSet(to)) {
         printError(QStringLiteral("sms send needs --to NUMBER|DEVICE"));
         return 2;
@@ -278,14 +272,8 @@ int runList(const QStringList &args) {
                              QStringLiteral("N"), QStringLiteral("50"));
     QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON (an array of messages)."));
     p.addOptions({device, limit, json, dataDirOption()});
-    if (!p.parse(args)) {
-        printError(p.errorText());
-        return 2;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        printOut(p.helpText());
-        return 0;
-    }
+    if (const auto exit = parseArguments(p, args))
+        return *exit;
     if (!p.positionalArguments().isEmpty()) {
         printError(QStringLiteral("sms list takes no arguments ('%1')").arg(p.positionalArguments().first()));
         return 2;

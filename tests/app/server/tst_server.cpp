@@ -6,13 +6,12 @@
 #include "service/trackerservice.h"
 #include "sim/simulator.h"
 #include "store/store.h"
+#include "walcheck.h"
 
 #include "trackerdesk/protocol/gt06.h"
 #include "trackerdesk/protocol/jt808.h"
 
 #include <QElapsedTimer>
-#include <QSqlDatabase>
-#include <QSqlQuery>
 #include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QTcpSocket>
@@ -859,28 +858,7 @@ void TestServer::walIsNotPinned() {
     c.send(gt06::encodeHeartbeat(30, 5, 4, true));
     QCOMPARE(c.take(10).size(), 10);
     QTest::qWait(300);   // publishing, device list refresh
-    const QString conn = QStringLiteral("wal-check");
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), conn);
-        db.setDatabaseName(f.dbPath());
-        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=100"));
-        QVERIFY(db.open());
-        QSqlQuery q(db);
-        // SQLite answers busy at once (no waiting) while the service's own checkpointer is
-        // in a pass: try for a while; a pinned WAL stays busy however long we try.
-        int busy = 1;
-        for (int attempt = 0; attempt < 40 && busy != 0; ++attempt) {
-            if (attempt > 0)
-                QTest::qWait(50);
-            QVERIFY(q.exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
-            QVERIFY(q.next());
-            busy = q.value(0).toInt();
-            q.finish();
-        }
-        db.close();
-        QCOMPARE(busy, 0);
-    }
-    QSqlDatabase::removeDatabase(conn);
+    QCOMPARE(test::truncateCheckpointBusy(f.dbPath()), 0);
 }
 
 #include "tst_server.moc"

@@ -7,6 +7,7 @@
 // tests/data/sms_vectors.tsv), numbers matched to devices, the GPRS channel through a
 // running TrackerService with a simulated GT06 tracker, and the modem settings (PIN file).
 #include "fakemodem.h"
+#include "walcheck.h"
 
 #include "core/settings.h"
 #include "service/trackerservice.h"
@@ -898,27 +899,10 @@ void TestSmsService::leavesNoReadTransactionOpen() {
             QVERIFY(rig.ready());
         QVERIFY(rig.sms->send(QStringLiteral("Cat"), QStringLiteral("WHERE#")).ok());
         QTest::qWait(400);   // its timers run (retries, expiry, pump)
-        const QString conn = QStringLiteral("wal-check-%1").arg(withModem);
-        {
-            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), conn);
-            db.setDatabaseName(rig.dbPath());
-            db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=100"));
-            QVERIFY(db.open());
-            QSqlQuery q(db);
-            QVERIFY(q.exec(QStringLiteral("INSERT INTO events(device_id, time, kind, detail) VALUES(%1, 1, 'test', 'x')").arg(rig.cat)));
-            int busy = 1;
-            for (int attempt = 0; attempt < 20 && busy != 0; ++attempt) {
-                if (attempt > 0)
-                    QTest::qWait(50);
-                QVERIFY(q.exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
-                QVERIFY(q.next());
-                busy = q.value(0).toInt();
-                q.finish();
-            }
-            QVERIFY2(busy == 0, withModem ? "a reader pins the WAL (modem configured)" : "a reader pins the WAL (no modem)");
-            db.close();
-        }
-        QSqlDatabase::removeDatabase(conn);
+        QVERIFY(QSqlQuery(rig.store.database())
+                    .exec(QStringLiteral("INSERT INTO events(device_id, time, kind, detail) VALUES(%1, 1, 'test', 'x')").arg(rig.cat)));
+        QVERIFY2(test::truncateCheckpointBusy(rig.dbPath(), 20) == 0,
+                 withModem ? "a reader pins the WAL (modem configured)" : "a reader pins the WAL (no modem)");
     }
 }
 
