@@ -115,7 +115,9 @@ int runSend(const QStringList &args) {
                                QStringLiteral("SECONDS"), QStringLiteral("120"));
     QCommandLineOption waitDelivery(QStringLiteral("wait-delivery"),
                                     QStringLiteral("With --modem: wait for the delivery report, not only for the network's acceptance."));
-    p.addOptions({to, channel, modem, timeout, waitDelivery, dataDirOption()});
+    QCommandLineOption trace(QStringLiteral("trace"),
+                             QStringLiteral("With --modem: print the AT dialogue with the modem on stderr (the SIM PIN masked)."));
+    p.addOptions({to, channel, modem, timeout, waitDelivery, trace, dataDirOption()});
     p.addPositionalArgument(QStringLiteral("text"), QStringLiteral("The message (arguments joined with spaces)."), QStringLiteral("TEXT..."));
     if (const auto exit = parseArguments(p, args))
         return *exit;
@@ -227,6 +229,10 @@ int runSend(const QStringList &args) {
     });
     QObject::connect(&service, &sms::SmsService::logMessage, &loop,
                      [](const QString &l) { std::fprintf(stderr, "%s\n", qPrintable(l)); });
+    if (p.isSet(trace))
+        QObject::connect(service.modemLog(), &sms::ModemLog::lineAdded, &loop, [](const sms::ModemLog::Entry &e) {
+            std::fprintf(stderr, "%s\n", qPrintable(sms::ModemLog::formatLine(e)));
+        });
     deadline.start(timeoutSec * 1000);
     service.setModem(*modemConfig);
     loop.exec();

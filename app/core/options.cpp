@@ -27,7 +27,10 @@ int parseStartOptions(const QStringList &arguments, StartOptions *out) {
     QCommandLineOption modem(QStringLiteral("modem"), QStringLiteral("GSM modem for SMS: serial port, optionally with its speed "
                                                                      "(/dev/ttyUSB2, COM5:115200); default: the settings."),
                              QStringLiteral("PORT[:BAUD]"));
-    p.addOptions({port, listen, dataDir, settings, headless, modem});
+    QCommandLineOption modemTrace(QStringLiteral("modem-trace"),
+                                  QStringLiteral("Print the AT dialogue with the modem on stderr (the window also shows it "
+                                                 "in SMS > Modem log); the SIM PIN is masked."));
+    p.addOptions({port, listen, dataDir, settings, headless, modem, modemTrace});
     p.addPositionalArgument(QStringLiteral("command"), QStringLiteral("Optional CLI command (see above)."), QStringLiteral("[COMMAND]"));
 
     if (!p.parse(arguments)) {
@@ -72,6 +75,7 @@ int parseStartOptions(const QStringList &arguments, StartOptions *out) {
         out->modem = p.value(modem);
     }
     out->headless = p.isSet(headless);
+    out->modemTrace = p.isSet(modemTrace);
     out->dataDir = p.value(dataDir);
     out->settingsFile = p.value(settings);
     return -1;

@@ -16,6 +16,7 @@ struct StartOptions {
     QString dataDir;               // empty: settings / platform default
     QString settingsFile;          // empty: platform QSettings location
     QString modem;                 // --modem PORT[:BAUD] (validated); empty: settings modem/port
+    bool modemTrace = false;       // --modem-trace: the AT dialogue on stderr
 };
 
 // Parses the command line. Returns -1 to continue starting, or an exit code when the

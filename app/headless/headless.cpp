@@ -215,6 +215,10 @@ int runHeadless(int &argc, char **argv, const StartOptions &options) {
             out(QStringLiteral("%1 modem %2").arg(now(), status));
     });
     QObject::connect(smsService.get(), &sms::SmsService::logMessage, &app, [](const QString &l) { err(QStringLiteral("%1 sms: %2").arg(now(), l)); });
+    if (options.modemTrace)
+        QObject::connect(smsService->modemLog(), &sms::ModemLog::lineAdded, &app, [](const sms::ModemLog::Entry &e) {
+            err(QStringLiteral("%1 modem %2").arg(now(), sms::ModemLog::marked(e)));
+        });
     QStringList smsProblems;
     if (!smsService->start(sms::smsConfig(settings, options.modem, dataDir, &smsProblems), &error))
         smsProblems << error;

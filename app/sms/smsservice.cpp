@@ -282,10 +282,14 @@ void SmsService::setModem(const modem::ModemConfig &config) {
     }
     m_config.modem = config;
     if (config.port.trimmed().isEmpty()) {
+        m_modemLog.addNote(QStringLiteral("no modem configured"));
         emit modemStateChanged(modem::ModemState::Closed, QStringLiteral("no modem configured"));
         return;
     }
+    m_modemLog.addNote(QStringLiteral("modem %1 at %2 baud").arg(config.port).arg(config.baud));
     m_engine = std::make_unique<modem::ModemEngine>();
+    connect(m_engine.get(), &modem::ModemEngine::traffic, this,
+            [this](bool toModem, const QByteArray &line) { m_modemLog.addTraffic(toModem, line); });
     connect(m_engine.get(), &modem::ModemEngine::stateChanged, this, &SmsService::onModemState);
     connect(m_engine.get(), &modem::ModemEngine::infoChanged, this, &SmsService::modemInfoChanged);
     connect(m_engine.get(), &modem::ModemEngine::sendFinished, this, &SmsService::onSendFinished);
@@ -305,6 +309,8 @@ QString SmsService::modemStatus() const {
 }
 
 void SmsService::onModemState(modem::ModemState state, const QString &detail) {
+    m_modemLog.addNote(detail.isEmpty() ? modem::modemStateName(state)
+                                        : QStringLiteral("%1: %2").arg(modem::modemStateName(state), detail));
     emit modemStateChanged(state, detail);
     if (state == modem::ModemState::Ready)
         QTimer::singleShot(0, this, &SmsService::pump);

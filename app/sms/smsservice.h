@@ -16,6 +16,7 @@
 #pragma once
 
 #include "modem/modemengine.h"
+#include "sms/modemlog.h"
 #include "sms/smsstore.h"
 
 #include "trackerdesk/protocol/smspdu.h"
@@ -99,6 +100,8 @@ public:
     modem::ModemEngine *modem() const { return m_engine.get(); }
     modem::ModemState modemState() const;
     QString modemStatus() const;         // modemSummary() of the current state
+    // The AT dialogue with the modem (also of the modems used before a switch), bounded.
+    ModemLog *modemLog() { return &m_modemLog; }
 
     // Queues (SMS) or sends (GPRS) a text to a device name, IMEI or phone number.
     SendResult send(const QString &to, const QString &text, ChannelChoice channel = ChannelChoice::Auto);
@@ -156,6 +159,7 @@ private:
     qint64 m_jobMessage = 0;
     QTimer m_retryTimer;
     QTimer m_expireTimer;
+    ModemLog m_modemLog;
     bool m_started = false;
 };
 

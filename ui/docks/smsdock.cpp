@@ -9,7 +9,10 @@
 #include "trackerdesk/protocol/smspdu.h"
 #include "trackerdesk/protocol/trackercommands.h"
 
+#include <QApplication>
+#include <QClipboard>
 #include <QComboBox>
+#include <QFontDatabase>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -18,6 +21,7 @@
 #include <QPainterPath>
 #include <QPushButton>
 #include <QScrollBar>
+#include <QTabWidget>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -158,14 +162,70 @@ SmsPane::SmsPane(QWidget *parent) : QWidget(parent) {
     optionsRow->addWidget(m_counter, 1);
     optionsRow->addWidget(m_channel);
     optionsRow->addWidget(m_command);
+    auto *chat = new QWidget(this);
+    auto *chatLay = new QVBoxLayout(chat);
+    chatLay->setContentsMargins(2, 2, 2, 2);
+    chatLay->addLayout(targetRow);
+    chatLay->addWidget(m_conversation, 1);
+    chatLay->addLayout(composeRow);
+    chatLay->addLayout(optionsRow);
+    chatLay->addWidget(m_feedback);
+
+    // The AT dialogue with the modem, for finding out why a modem does not send.
+    m_logView = new QListView(this);
+    m_logView->setObjectName(QStringLiteral("smsModemLog"));
+    m_logView->setUniformItemSizes(true);
+    m_logView->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_logView->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_logView->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+    m_copyLog = new QPushButton(tr("Copy"), this);
+    m_copyLog->setObjectName(QStringLiteral("smsModemLogCopy"));
+    m_copyLog->setToolTip(tr("Copy the selected lines (all lines when none is selected), e.g. for a bug report"));
+    m_clearLog = new QPushButton(tr("Clear"), this);
+    m_clearLog->setObjectName(QStringLiteral("smsModemLogClear"));
+    auto *logPage = new QWidget(this);
+    auto *logLay = new QVBoxLayout(logPage);
+    logLay->setContentsMargins(2, 2, 2, 2);
+    auto *logHint = new QLabel(tr("> sent to the modem, < its answers, -- state changes. The SIM PIN is never shown."), logPage);
+    logHint->setWordWrap(true);
+    logLay->addWidget(logHint);
+    logLay->addWidget(m_logView, 1);
+    auto *logButtons = new QHBoxLayout;
+    logButtons->addStretch(1);
+    logButtons->addWidget(m_copyLog);
+    logButtons->addWidget(m_clearLog);
+    logLay->addLayout(logButtons);
+
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("smsTabs"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(chat, tr("Conversation"));
+    m_tabs->addTab(logPage, tr("Modem log"));
+
     auto *lay = new QVBoxLayout(this);
     lay->setContentsMargins(2, 2, 2, 2);
     lay->addWidget(m_state);
-    lay->addLayout(targetRow);
-    lay->addWidget(m_conversation, 1);
-    lay->addLayout(composeRow);
-    lay->addLayout(optionsRow);
-    lay->addWidget(m_feedback);
+    lay->addWidget(m_tabs, 1);
+
+    connect(m_copyLog, &QPushButton::clicked, this, [this] {
+        auto *log = qobject_cast<sms::ModemLog *>(m_logView->model());
+        if (!log)
+            return;
+        QModelIndexList rows = m_logView->selectionModel() ? m_logView->selectionModel()->selectedRows() : QModelIndexList();
+        QString text;
+        if (rows.isEmpty()) {
+            text = log->text();
+        } else {
+            std::sort(rows.begin(), rows.end(), [](const QModelIndex &a, const QModelIndex &b) { return a.row() < b.row(); });
+            for (const QModelIndex &i : std::as_const(rows))
+                text += i.data().toString() + QLatin1Char('\n');
+        }
+        QApplication::clipboard()->setText(text);
+    });
+    connect(m_clearLog, &QPushButton::clicked, this, [this] {
+        if (auto *log = qobject_cast<sms::ModemLog *>(m_logView->model()))
+            log->clear();
+    });
 
     connect(m_compose, &QLineEdit::textChanged, this, [this] {
         updateCounter();
@@ -192,9 +252,25 @@ void SmsPane::setServices(sms::SmsService *service, TrackerService *tracker) {
         m_sms->disconnect(this);
     if (m_tracker)
         m_tracker->disconnect(this);
+    if (auto *old = qobject_cast<sms::ModemLog *>(m_logView->model()))
+        old->disconnect(this);
     m_sms = service;
     m_tracker = tracker;
     m_model->attach(service);
+    m_logView->setModel(service ? service->modemLog() : nullptr);
+    if (service) {
+        // Follow new lines while the view shows the end; stay put while the user reads back.
+        sms::ModemLog *log = service->modemLog();
+        connect(log, &QAbstractItemModel::rowsAboutToBeInserted, this, [this] {
+            const QScrollBar *bar = m_logView->verticalScrollBar();
+            m_logAtEnd = bar->value() >= bar->maximum() - 2;
+        });
+        connect(log, &QAbstractItemModel::rowsInserted, this, [this] {
+            if (m_logAtEnd)
+                m_logView->scrollToBottom();
+        });
+        m_logView->scrollToBottom();
+    }
     if (service) {
         connect(service, &sms::SmsService::modemStateChanged, this, &SmsPane::updateModem);
         connect(service, &sms::SmsService::modemInfoChanged, this, &SmsPane::updateModem);

@@ -3,7 +3,8 @@
 // whose positions went to the map marked), write a message with a live part counter
 // (GSM-7 / UCS-2, parts), choose the channel (auto, SMS, GPRS), or build a tracker command
 // from the templates ("Command…"). The top line shows the modem: state, operator, signal,
-// SIM storage. Talks to the SMS service only, never to the port or the database.
+// SIM storage; the "Modem log" tab the AT dialogue with it. Talks to the SMS service only,
+// never to the port or the database.
 #pragma once
 
 #include <QPointer>
@@ -15,6 +16,7 @@ class QLabel;
 class QLineEdit;
 class QListView;
 class QPushButton;
+class QTabWidget;
 
 namespace td {
 class TrackerService;
@@ -66,6 +68,12 @@ public:
     QPushButton *sendButton() const { return m_send; }
     QPushButton *commandButton() const { return m_command; }
     QLabel *feedbackLabel() const { return m_feedback; }
+    // The "Conversation" / "Modem log" tabs; the modem log lists the AT dialogue (the SMS
+    // service's ModemLog), follows new lines while scrolled to the end, Copy / Clear.
+    QTabWidget *tabs() const { return m_tabs; }
+    QListView *modemLogView() const { return m_logView; }
+    QPushButton *copyLogButton() const { return m_copyLog; }
+    QPushButton *clearLogButton() const { return m_clearLog; }
 
 signals:
     void modemStatusChanged(const QString &summary);
@@ -89,6 +97,11 @@ private:
     QPushButton *m_command;
     QPushButton *m_send;
     QLabel *m_feedback;
+    QTabWidget *m_tabs;
+    QListView *m_logView;
+    QPushButton *m_copyLog;
+    QPushButton *m_clearLog;
+    bool m_logAtEnd = true;
     QString m_serverHost;
     quint16 m_serverPort = 0;
 };

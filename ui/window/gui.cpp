@@ -13,6 +13,8 @@
 #include <QIcon>
 #include <QMessageBox>
 
+#include <cstdio>
+
 namespace td::ui {
 
 int runGui(int &argc, char **argv, const StartOptions &options) {
@@ -50,6 +52,10 @@ int runGui(int &argc, char **argv, const StartOptions &options) {
     std::unique_ptr<sms::SmsService> smsService;   // SMS console and modem; `trackerdesk sms send` hands over here
     if (running) {
         smsService = std::make_unique<sms::SmsService>(service.store(), &service);
+        if (options.modemTrace)
+            QObject::connect(smsService->modemLog(), &sms::ModemLog::lineAdded, smsService.get(), [](const sms::ModemLog::Entry &e) {
+                std::fprintf(stderr, "%s\n", qPrintable(sms::ModemLog::formatLine(e)));
+            });
         if (QString e; !smsService->start(sms::smsConfig(settings, options.modem, dataDir, &problems), &e))
             problems << e;
         instance.setHandler(QStringLiteral("sms-send"), [&smsService](const QJsonObject &r) { return smsService->handleSendRequest(r); });

@@ -251,10 +251,14 @@ void TestSmsCli::sendWithModem() {
     QVERIFY2(fake.start(&error), qPrintable(error));
     const Result r = run({QStringLiteral("sms"), QStringLiteral("send"), QStringLiteral("--to"), QStringLiteral("Cat"), QStringLiteral("--modem"),
                           fake.portPath() + QStringLiteral(":115200"), QStringLiteral("--timeout"), QStringLiteral("60"),
-                          QStringLiteral("--data-dir"), data.path(), QStringLiteral("WHERE#")},
+                          QStringLiteral("--trace"), QStringLiteral("--data-dir"), data.path(), QStringLiteral("WHERE#")},
                          90000);
     QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
     QVERIFY2(r.out.contains(QLatin1String("sent (message reference")), qPrintable(r.out));
+    // --trace: the AT dialogue on stderr, the send and the modem's answer with the reference.
+    QVERIFY2(r.err.contains(QLatin1String("> AT+CMGS=")), qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("< +CMGS: %1").arg(fake.sent().value(0).messageReference)), qPrintable(r.err));
+    QVERIFY2(!r.out.contains(QLatin1String("AT+CMGS")), qPrintable(r.out));   // stdout stays the result only
     QCOMPARE(fake.sent().size(), 1);
     QCOMPARE(fake.sent().first().sms.text, QStringLiteral("WHERE#"));
     QCOMPARE(fake.sent().first().sms.address.text, kCatPhone);
@@ -275,12 +279,13 @@ void TestSmsCli::headlessWithModem() {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
     headless.setProcessEnvironment(env);
-    QString out;
+    QString out, err;
     connect(&headless, &QProcess::readyReadStandardOutput, this, [&] { out += QString::fromUtf8(headless.readAllStandardOutput()); });
+    connect(&headless, &QProcess::readyReadStandardError, this, [&] { err += QString::fromUtf8(headless.readAllStandardError()); });
     headless.start(QStringLiteral(TD_BINARY_DIR "/trackerdesk"),
                    {QStringLiteral("--headless"), QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--data-dir"), data.path(),
                     QStringLiteral("--settings"), data.dir.filePath(QStringLiteral("settings.ini")), QStringLiteral("--modem"),
-                    fake.portPath()});
+                    fake.portPath(), QStringLiteral("--modem-trace")});
     QVERIFY(headless.waitForStarted(10000));
     QTRY_VERIFY2_WITH_TIMEOUT(out.contains(QLatin1String("modem ready")), qPrintable(out), 30000);
     const Result r = run({QStringLiteral("sms"), QStringLiteral("send"), QStringLiteral("--to"), QStringLiteral("Cat"), QStringLiteral("--data-dir"),
@@ -289,6 +294,10 @@ void TestSmsCli::headlessWithModem() {
     QVERIFY2(r.out.contains(QLatin1String("handed to the running TrackerDesk")), qPrintable(r.out));
     QTRY_COMPARE_WITH_TIMEOUT(fake.sent().size(), 1, 30000);
     QTRY_VERIFY2_WITH_TIMEOUT(out.contains(QLatin1String("sms sent to Cat (864717003283581) +491701234567 [ref ")), qPrintable(out), 30000);
+    // --modem-trace: the dialogue on stderr, with the headless log's UTC time stamps.
+    QTRY_VERIFY2_WITH_TIMEOUT(err.contains(QStringLiteral("Z modem < +CMGS: %1").arg(fake.sent().first().messageReference)), qPrintable(err), 30000);
+    QVERIFY2(err.contains(QLatin1String("Z modem > AT+CMGS=")), qPrintable(err));
+    QVERIFY2(err.contains(QLatin1String("Z modem -- ready")), qPrintable(err));
     fake.statusReport(fake.sent().first().messageReference, 0x00, kCatPhone);
     QTRY_VERIFY2_WITH_TIMEOUT(out.contains(QLatin1String("sms delivered to Cat")), qPrintable(out), 30000);
     fake.deliverText(kCatPhone, QStringLiteral("Lat:N22.571285,Lon:E113.877115,Course:42.20,Speed:0.0740,DateTime:10-11-23 22:28"));

@@ -204,6 +204,8 @@ private slots:
     void gprsChannel();
     void instanceRequest();
     void modemSettings();
+    void modemLogShowsTheDialogue();
+    void modemLogIsBounded();
     void cleanupTestCase() { m_shared.reset(); }
 
 private:
@@ -888,6 +890,71 @@ QTEST_GUILESS_MAIN(TestSmsService)
 // reset and grows without bound while the server writes (seen: 1 GB in 25 s under load,
 // every commit slower). With the service running (queue, modem configured and not), a
 // TRUNCATE checkpoint from another connection must find no reader in its way.
+// The AT dialogue for the console's "Modem log": what was written, what the modem answered,
+// the state changes; the PIN masked everywhere (the fake echoes commands, PIN included).
+void TestSmsService::modemLogShowsTheDialogue() {
+    FakeModemOptions o;
+    o.pin = QStringLiteral("2580");
+    Rig rig(o);
+    QVERIFY(rig.startFake());
+    QVERIFY(rig.openStore());
+    QVERIFY(rig.startService(true, [](SmsConfig &c) { c.modem.pin = QStringLiteral("2580"); }));
+    QVERIFY(rig.ready());
+    ModemLog *log = rig.sms->modemLog();
+    auto lines = [log] {
+        QStringList out;
+        for (int i = 0; i < log->rowCount(); ++i)
+            out << log->index(i).data().toString();
+        return out;
+    };
+    const SendResult r = rig.sms->send(QStringLiteral("Cat"), QStringLiteral("WHERE#"));
+    QVERIFY(r.ok());
+    QTRY_COMPARE_WITH_TIMEOUT(rig.state(r.id), State::Sent, kWait);
+    const int mr = rig.fake->sent().first().messageReference;
+    QTRY_VERIFY_WITH_TIMEOUT(log->text().contains(QStringLiteral("< +CMGS: %1").arg(mr)), kWait);
+    const QString all = log->text();
+    QVERIFY2(!all.contains(QLatin1String("2580")), qPrintable(all));
+    QVERIFY2(all.contains(QLatin1String("> AT+CPIN=\"****\"")), qPrintable(all));
+    QVERIFY2(all.contains(QStringLiteral("-- modem %1 at 115200 baud").arg(rig.fake->portPath())), qPrintable(all));
+    QVERIFY2(all.contains(QLatin1String("-- ready")), qPrintable(all));
+    // The send: command, the PDU after the prompt (first hex digits + Ctrl-Z), the reference.
+    const QStringList l = lines();
+    int cmgs = -1, payload = -1, answer = -1;
+    for (int i = 0; i < l.size(); ++i) {
+        if (cmgs < 0 && l[i].contains(QLatin1String("> AT+CMGS=")))
+            cmgs = i;
+        else if (cmgs >= 0 && payload < 0 && l[i].contains(QLatin1String("<Ctrl-Z>")))
+            payload = i;
+        else if (payload >= 0 && answer < 0 && l[i].contains(QStringLiteral("< +CMGS: %1").arg(mr)))
+            answer = i;
+    }
+    QVERIFY2(cmgs >= 0 && payload > cmgs && answer > payload, qPrintable(all));
+    QCOMPARE(log->index(cmgs).data(ModemLog::KindRole).toInt(), int(ModemLog::Kind::ToModem));
+    QCOMPARE(log->index(answer).data(ModemLog::KindRole).toInt(), int(ModemLog::Kind::FromModem));
+    QVERIFY(log->index(answer).data(ModemLog::TimeRole).toLongLong() >= log->index(cmgs).data(ModemLog::TimeRole).toLongLong());
+    // Unplugged: the state change is a note of its own.
+    rig.fake->unplug();
+    QTRY_VERIFY_WITH_TIMEOUT(log->text().contains(QLatin1String("-- reconnecting: ")), kWait);
+    // Received bytes outside printable ASCII are shown, not swallowed.
+    QCOMPARE(ModemLog::printable(QByteArray("OK\x1a\xff", 4)), QStringLiteral("OK<0x1A><0xFF>"));
+}
+
+void TestSmsService::modemLogIsBounded() {
+    ModemLog log(100);
+    QSignalSpy removed(&log, &QAbstractItemModel::rowsRemoved);
+    for (int i = 0; i < 1000; ++i)
+        log.addTraffic(i % 2 == 0, QByteArray("AT+CSQ ") + QByteArray::number(i), 1000 + i);
+    QVERIFY(log.rowCount() <= 100);
+    QVERIFY(log.rowCount() >= 90);
+    QCOMPARE(log.dropped() + log.rowCount(), 1000);
+    QVERIFY(log.at(log.rowCount() - 1).text.endsWith(QLatin1String(" 999")));   // the newest kept, the oldest gone
+    QVERIFY(log.at(0).text != QLatin1String("AT+CSQ 0"));
+    QVERIFY(removed.size() < 100);   // removed in chunks, not line by line
+    log.clear();
+    QCOMPARE(log.rowCount(), 0);
+    QVERIFY(log.text().isEmpty());
+}
+
 void TestSmsService::leavesNoReadTransactionOpen() {
     for (bool withModem : {false, true}) {
         Rig rig;

@@ -14,8 +14,11 @@
 #include "sms/conversationmodel.h"
 #include "sms/smsservice.h"
 
+#include <QClipboard>
 #include <QComboBox>
 #include <QFile>
+#include <QScrollBar>
+#include <QTabWidget>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
@@ -53,6 +56,7 @@ class TestSmsUi : public QObject {
     Q_OBJECT
 private slots:
     void consoleShowsConversation();
+    void modemLogTab();
     void partCounter_data();
     void partCounter();
     void commandDialogText_data();
@@ -154,6 +158,72 @@ void TestSmsUi::consoleShowsConversation() {
     pane.setServices(nullptr, nullptr);
     smsOwner.reset();   // as gui.cpp does: the SMS service goes before the store closes
     service.stop();
+}
+
+// The console's "Modem log" tab: the AT dialogue of the real engine with the fake modem,
+// following new lines, Copy (all, or the selected lines), Clear.
+void TestSmsUi::modemLogTab() {
+    QTemporaryDir dir;
+    test::FakeModem fake;
+    QString error;
+    QVERIFY2(fake.start(&error), qPrintable(error));
+    store::Store store;
+    QVERIFY2(store.open(dir.filePath(QStringLiteral("trackerdesk.db"))), qPrintable(store.lastError()));
+    auto smsOwner = std::make_unique<sms::SmsService>(store);
+    QVERIFY2(smsOwner->start(fastConfig(fake.portPath()), &error), qPrintable(error));
+
+    ui::SmsPane pane;
+    pane.resize(520, 420);
+    pane.setServices(smsOwner.get(), nullptr);
+    pane.show();
+    QCOMPARE(pane.tabs()->count(), 2);
+    QCOMPARE(pane.tabs()->tabText(1), QStringLiteral("Modem log"));
+    pane.tabs()->setCurrentIndex(1);
+    QTRY_VERIFY_WITH_TIMEOUT(pane.modemLabel()->text().contains(QLatin1String("ready")), kWait);
+    QListView *view = pane.modemLogView();
+    QAbstractItemModel *model = view->model();
+    QVERIFY(model);
+    auto shown = [model] {
+        QStringList out;
+        for (int i = 0; i < model->rowCount(); ++i)
+            out << model->index(i, 0).data().toString();
+        return out.join(QLatin1Char('\n'));
+    };
+    QVERIFY2(shown().contains(QLatin1String("> AT+CPMS")), qPrintable(shown()));
+    QVERIFY2(shown().contains(QLatin1String("-- ready")), qPrintable(shown()));
+
+    // Copy without a selection: everything.
+    QTest::mouseClick(pane.copyLogButton(), Qt::LeftButton);
+    const QString copied = QGuiApplication::clipboard()->text();
+    QCOMPARE(copied.count(QLatin1Char('\n')), model->rowCount());
+    QVERIFY(copied.contains(QLatin1String("> AT+CPMS")));
+    // One line selected: that line.
+    view->selectionModel()->select(model->index(1, 0), QItemSelectionModel::ClearAndSelect);
+    QTest::mouseClick(pane.copyLogButton(), Qt::LeftButton);
+    QCOMPARE(QGuiApplication::clipboard()->text(), model->index(1, 0).data().toString() + QLatin1Char('\n'));
+
+    // Clear, then a message: only the new dialogue, and the view follows it to the end.
+    QTest::mouseClick(pane.clearLogButton(), Qt::LeftButton);
+    QCOMPARE(model->rowCount(), 0);
+    const sms::SendResult r = smsOwner->send(kCatPhone, QStringLiteral("STATUS#"));
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QTRY_VERIFY_WITH_TIMEOUT(shown().contains(QLatin1String("< +CMGS: ")), kWait);
+    QVERIFY2(!shown().contains(QLatin1String("AT+CPMS?")), qPrintable(shown()));
+    for (int i = 0; i < 60; ++i)   // enough lines to scroll
+        smsOwner->modemLog()->addNote(QStringLiteral("note %1").arg(i));
+    QTest::qWait(50);
+    const QScrollBar *bar = view->verticalScrollBar();
+    QVERIFY(bar->maximum() > 0);
+    QCOMPARE(bar->value(), bar->maximum());
+    QVERIFY(view->visualRect(model->index(model->rowCount() - 1, 0)).intersects(view->viewport()->rect()));
+
+    QTest::qWait(100);
+    const QImage shot = pane.grab().toImage();
+    QVERIFY(!shot.isNull());
+    QVERIFY(shot.save(QStringLiteral(TD_BINARY_DIR "/sms-modem-log.png")));
+    pane.setServices(nullptr, nullptr);
+    QVERIFY(!view->model());
+    smsOwner.reset();
 }
 
 void TestSmsUi::partCounter_data() {
