@@ -8,6 +8,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QSocketNotifier>
 #include <QTimer>
 
@@ -195,6 +196,26 @@ int runSimulate(const QStringList &args) {
             std::fflush(stdout);
         });
     }
+    // Connection problems: the first at once, then at most one line per 5 s with a count of
+    // the others (a thousand trackers against a stopped server must not flood the terminal).
+    QElapsedTimer lastConnLine;
+    int connSuppressed = 0;
+    QObject::connect(&s, &sim::Simulator::connectionLost, &s, [&](int i, const QString &why, bool connected) {
+        if (lastConnLine.isValid() && lastConnLine.elapsed() < 5000) {
+            ++connSuppressed;
+            return;
+        }
+        QString line = connected ? QStringLiteral("%1: connection lost (%2); reconnecting").arg(s.serverKey(i), why)
+                     : why.startsWith(QLatin1String("cannot "))
+                         ? QStringLiteral("%1: %2; retrying").arg(s.serverKey(i), why)
+                         : QStringLiteral("%1: cannot connect to %2:%3 (%4); retrying").arg(s.serverKey(i), o.host).arg(o.port).arg(why);
+        if (connSuppressed > 0)
+            line += QStringLiteral(" (and %1 other connection problem(s) in the last seconds)").arg(connSuppressed);
+        printOut(line + QLatin1Char('\n'));
+        std::fflush(stdout);
+        connSuppressed = 0;
+        lastConnLine.start();
+    });
     QObject::connect(&s, &sim::Simulator::commandReceived, &s, [&](int i, const QString &text) {
         printOut(QStringLiteral("%1: command from the server: %2\n").arg(s.serverKey(i), text));
         std::fflush(stdout);
@@ -216,7 +237,12 @@ int runSimulate(const QStringList &args) {
         char c;
         [[maybe_unused]] const ssize_t n = ::read(g_simPipe[0], &c, 1);
         if (++signalCount == 1) {
-            printOut(QStringLiteral("stopping: waiting for the last acks (Ctrl+C again to quit now)\n"));
+            const sim::SimStats st = s.stats();
+            printOut(st.online == 0 && st.fixesUnacked > 0
+                         ? QStringLiteral("stopping: %1 fix(es) not acknowledged and no tracker connected; trying for up to %2 s "
+                                          "(Ctrl+C again to quit now)\n").arg(st.fixesUnacked).arg(o.drainTimeoutMs / 1000)
+                         : QStringLiteral("stopping: waiting up to %1 s for the last acks (Ctrl+C again to quit now)\n")
+                               .arg(o.drainTimeoutMs / 1000));
             std::fflush(stdout);
             s.stopGenerating();
         } else {

@@ -432,6 +432,7 @@ void Simulator::onDisconnected(Device &d, const QString &why) {
         return;
     d.open = false;
     m_transport->close(d.index);  // nothing when the transport reported the close
+    const bool wasConnected = d.state != Device::Connecting;
     if (d.state == Device::Connecting)
         ++m_stats.connectFailures;
     if (d.state == Device::Ready)
@@ -447,7 +448,7 @@ void Simulator::onDisconnected(Device &d, const QString &why) {
     d.rx.clear();
     ++d.failures;
     d.reconnectAtNs = nowNs() + qint64(std::min(m_options.reconnectDelayMs * d.failures, 2000)) * 1000000;
-    Q_UNUSED(why);
+    emit connectionLost(d.index, why, wasConnected);
 }
 
 void Simulator::write(Device &d, const QByteArray &bytes) {

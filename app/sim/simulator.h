@@ -146,6 +146,10 @@ signals:
     void deviceLoggedIn(int deviceIndex);
     void fixAcked(int deviceIndex, double latencyMs);
     void commandReceived(int deviceIndex, const QString &text);
+    // A connection attempt failed (connected = false: "Connection refused", "connect
+    // timeout", ...) or an established connection ended ("closed by the server", "ack
+    // timeout"); the device reconnects by itself after a back-off.
+    void connectionLost(int deviceIndex, const QString &why, bool connected);
 
 private:
     struct Fix;

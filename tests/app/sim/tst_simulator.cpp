@@ -144,6 +144,8 @@ private slots:
     void wrongAcksAreResentOnBothTransports();
     void restartScenarioIsTheSameOnBothTransports();
     void cliTransportOption();
+    void unreachableServerIsReported_data() { addTransportRows(); }
+    void unreachableServerIsReported();
 
 private:
     RunResult runRestartScenario(sim::SimTransport transport);
@@ -604,6 +606,83 @@ void TestSimulator::cliTransportOption() {
              0);
     QVERIFY2(out.contains(QStringLiteral(", transport %1").arg(sim::simTransportName(sim::defaultSimTransport())).toUtf8()), out.constData());
     service.stop();
+}
+
+// Nobody listens: every failed attempt is reported (connected = false, the reason), the
+// device keeps retrying and logs in once a server appears; when that server goes away the
+// loss of the established connection is reported too. The CLI prints the first problem at
+// once and then at most one line per 5 s.
+void TestSimulator::unreachableServerIsReported() {
+    QFETCH(sim::SimTransport, transport);
+    quint16 port = 0;
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        port = probe.serverPort();
+    }
+    sim::SimOptions o;
+    o.port = port;
+    o.transport = transport;
+    o.reconnectDelayMs = 50;
+    o.drainTimeoutMs = 1000;
+    sim::Simulator s(o);
+    sim::DeviceSpec d;
+    d.id = QStringLiteral("356000000009001");
+    d.rate = 20;
+    d.heartbeatSec = 0;
+    s.addDevice(d);
+    QSignalSpy lost(&s, &sim::Simulator::connectionLost);
+    QSignalSpy logins(&s, &sim::Simulator::deviceLoggedIn);
+    s.start();
+    QVERIFY(QTest::qWaitFor([&] { return lost.size() >= 2; }, 10000));   // it keeps trying
+    for (const QList<QVariant> &args : std::as_const(lost)) {
+        QCOMPARE(args.at(0).toInt(), 0);
+        QVERIFY2(args.at(1).toString().contains(QLatin1String("refused"), Qt::CaseInsensitive), qPrintable(args.at(1).toString()));
+        QCOMPARE(args.at(2).toBool(), false);
+    }
+    QCOMPARE(logins.size(), 0);
+
+    // A server appears on that port: the device logs in; the server stops: reported as lost.
+    QTemporaryDir dir;
+    auto service = std::make_unique<TrackerService>();
+    ServiceConfig c;
+    c.dataDir = dir.path();
+    c.server.listeners = {server::ListenSpec{QHostAddress::LocalHost, port, {}}};
+    QString startError;
+    QVERIFY2(service->start(c, &startError), qPrintable(startError));
+    QVERIFY(QTest::qWaitFor([&] { return logins.size() >= 1; }, 10000));
+    lost.clear();
+    service->stop();
+    QVERIFY(QTest::qWaitFor([&] { return !lost.isEmpty(); }, 10000));
+    QCOMPARE(lost.first().at(2).toBool(), true);
+    QVERIFY2(!lost.first().at(1).toString().isEmpty(), "no reason given");
+    s.stop();
+
+    if (transport != sim::defaultSimTransport())
+        return;
+    // The CLI: one line with the address and the reason, not one per attempt.
+    QProcess p;
+    p.start(QStringLiteral(TD_BINARY_DIR "/trackerdesk"),
+            {QStringLiteral("simulate"), QStringLiteral("--port"), QString::number(port), QStringLiteral("--devices"), QStringLiteral("3"),
+             QStringLiteral("--rate"), QStringLiteral("5"), QStringLiteral("--quiet")});
+    QVERIFY(p.waitForStarted(10000));
+    QByteArray out;
+    const QByteArray expected = "cannot connect to 127.0.0.1:" + QByteArray::number(port);
+    QVERIFY(QTest::qWaitFor([&] { out += p.readAllStandardOutput(); return out.contains(expected); }, 15000));
+    QTest::qWait(1500);   // several more failed attempts (3 devices, back-off up to 2 s)
+    out += p.readAllStandardOutput();
+    ::kill(pid_t(p.processId()), SIGINT);
+    QVERIFY(QTest::qWaitFor([&] { out += p.readAllStandardOutput(); return out.contains("no tracker connected"); }, 10000));
+    ::kill(pid_t(p.processId()), SIGINT);
+    QVERIFY(p.waitForFinished(10000));
+    out += p.readAllStandardOutput();
+    QCOMPARE(p.exitCode(), 1);   // fixes were never acknowledged
+    // At most one line per 5 s (a slow machine may cross that once), far fewer than attempts.
+    QVERIFY2(out.count(expected) >= 1 && out.count(expected) <= 2, out.constData());
+    const QRegularExpressionMatch failed = QRegularExpression(QStringLiteral("(\\d+) failed attempts")).match(QString::fromUtf8(out));
+    QVERIFY2(failed.hasMatch() && failed.captured(1).toInt() >= 4, out.constData());
+    QVERIFY2(out.contains("refused") || out.contains("Refused"), out.constData());
+    QVERIFY2(out.contains("0 acked"), out.constData());
 }
 
 QTEST_GUILESS_MAIN(TestSimulator)
