@@ -196,6 +196,14 @@ int runHeadless(int &argc, char **argv, const StartOptions &options) {
         err(QStringLiteral("trackerdesk: error: %1").arg(error));
         return 1;
     }
+    out(QStringLiteral("trackerdesk %1 headless, database %2").arg(QCoreApplication::applicationVersion(), service.databasePath()));
+    const auto listening = service.listening();
+    for (int i = 0; i < listening.size(); ++i) {
+        const QString proto = config.server.listeners.value(i).protocol;
+        out(QStringLiteral("listening on %1:%2 (%3)").arg(listening[i].first.toString()).arg(listening[i].second)
+                .arg(proto.isEmpty() ? QStringLiteral("any protocol") : proto));
+    }
+    std::fflush(stdout);
     geo::GeoService geoService(&service);   // cell/Wi-Fi positions; logs through the service
     for (const QString &m : geoService.startFromSettings(settings))
         err(QStringLiteral("trackerdesk: warning: %1").arg(m));
@@ -225,14 +233,6 @@ int runHeadless(int &argc, char **argv, const StartOptions &options) {
     for (const QString &m : std::as_const(smsProblems))
         err(QStringLiteral("trackerdesk: warning: %1").arg(m));
     instance.setHandler(QStringLiteral("sms-send"), [&smsService](const QJsonObject &r) { return smsService->handleSendRequest(r); });
-    out(QStringLiteral("trackerdesk %1 headless, database %2").arg(QCoreApplication::applicationVersion(), service.databasePath()));
-    const auto listening = service.listening();
-    for (int i = 0; i < listening.size(); ++i) {
-        const QString proto = config.server.listeners.value(i).protocol;
-        out(QStringLiteral("listening on %1:%2 (%3)").arg(listening[i].first.toString()).arg(listening[i].second)
-                .arg(proto.isEmpty() ? QStringLiteral("any protocol") : proto));
-    }
-    std::fflush(stdout);
 
     // Periodic flush so that a pipe reader sees the lines without waiting for a full buffer.
     QTimer flusher;
