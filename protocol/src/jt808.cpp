@@ -1184,13 +1184,17 @@ QByteArray escape(const QByteArray &content) {
 }
 
 QByteArray unescape(const QByteArray &escaped, QStringList *problems) {
-    QByteArray out;
-    out.reserve(escaped.size());
-    for (int i = 0; i < escaped.size(); ++i) {
-        const quint8 c = quint8(escaped[i]);
+    // Written through a pointer into a buffer of the input's size (the output is never
+    // longer): QByteArray::append per byte costs a call each, on every frame received.
+    QByteArray out(escaped.size(), Qt::Uninitialized);
+    char *o = out.data();
+    const char *in = escaped.constData();
+    const int n = int(escaped.size());
+    for (int i = 0; i < n; ++i) {
+        const quint8 c = quint8(in[i]);
         if (c == 0x7D) {
-            if (i + 1 < escaped.size() && (escaped[i + 1] == 0x01 || escaped[i + 1] == 0x02)) {
-                out.append(char(0x7C + escaped[i + 1]));
+            if (i + 1 < n && (in[i + 1] == 0x01 || in[i + 1] == 0x02)) {
+                *o++ = char(0x7C + in[i + 1]);
                 ++i;
                 continue;
             }
@@ -1202,8 +1206,9 @@ QByteArray unescape(const QByteArray &escaped, QStringList *problems) {
         } else if (c == 0x7E && problems) {
             *problems << QStringLiteral("unescaped 0x7e inside the frame at offset %1").arg(i);
         }
-        out.append(char(c));
+        *o++ = char(c);
     }
+    out.truncate(o - out.constData());
     return out;
 }
 

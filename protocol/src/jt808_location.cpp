@@ -1,6 +1,7 @@
 // JT/T 808 location data: the 0x0200 basic block and its additional-information items,
 // 0x0201, the 0x0704 batch, the vendor 0x0210 batch and the vendor 0x5501/0x5502 reports.
 #include "jt808_p.h"
+#include "textline_p.h"
 
 #include <QTimeZone>
 
@@ -159,52 +160,70 @@ struct ItemCtx {
 using ItemFn = void (*)(ItemCtx &);
 
 QString num(double v, int decimals) { return QString::number(v, 'f', decimals); }
+// The item's text is made only when annotating; the server's fast path needs the typed values.
+bool text(const ItemCtx &i) { return i.ctx.annotate(); }
 
-void itemOdometer(ItemCtx &i) { i.item.value = num(i.u32(0) / 10.0, 1) + QStringLiteral(" km"); }
-void itemFuel(ItemCtx &i) { i.item.value = num(i.u16(0) / 10.0, 1) + QStringLiteral(" L"); }
-void itemTachoSpeed(ItemCtx &i) { i.item.value = num(i.u16(0) / 10.0, 1) + QStringLiteral(" km/h"); }
-void itemWord(ItemCtx &i) { i.item.value = QString::number(i.u16(0)); }
-void itemByte(ItemCtx &i) { i.item.value = QString::number(i.u8(0)); }
-void itemHex(ItemCtx &i) { i.item.value = hex(i.value); }
-void itemDwordHex(ItemCtx &i) { i.item.value = QStringLiteral("0x%1").arg(i.u32(0), 8, 16, QLatin1Char('0')); }
-void itemTemperature(ItemCtx &i) { i.item.value = QString::number(qint16(i.u16(0))) + QStringLiteral(" °C"); }
+void itemOdometer(ItemCtx &i) { if (text(i)) i.item.value = num(i.u32(0) / 10.0, 1) + QStringLiteral(" km"); }
+void itemFuel(ItemCtx &i) { if (text(i)) i.item.value = num(i.u16(0) / 10.0, 1) + QStringLiteral(" L"); }
+void itemTachoSpeed(ItemCtx &i) { if (text(i)) i.item.value = num(i.u16(0) / 10.0, 1) + QStringLiteral(" km/h"); }
+void itemWord(ItemCtx &i) { if (text(i)) i.item.value = QString::number(i.u16(0)); }
+void itemByte(ItemCtx &i) { if (text(i)) i.item.value = QString::number(i.u8(0)); }
+void itemHex(ItemCtx &i) { if (text(i)) i.item.value = hex(i.value); }
+void itemDwordHex(ItemCtx &i) { if (text(i)) i.item.value = QStringLiteral("0x%1").arg(i.u32(0), 8, 16, QLatin1Char('0')); }
+void itemTemperature(ItemCtx &i) { if (text(i)) i.item.value = QString::number(qint16(i.u16(0))) + QStringLiteral(" °C"); }
 void itemRssi(ItemCtx &i) {
     i.r.status.gsmSignal = i.u8(0);
+    if (!text(i))
+        return;
     i.item.value = QString::number(i.u8(0));
 }
 void itemSatellites(ItemCtx &i) {
     i.r.position.satellites = i.u8(0);
+    if (!text(i))
+        return;
     i.item.value = QString::number(i.u8(0));
 }
 void itemBatteryPercent(ItemCtx &i) {
     i.r.status.batteryPercent = i.u8(0);
+    if (!text(i))
+        return;
     i.item.value = QString::number(i.u8(0)) + QStringLiteral(" %");
 }
 void itemBatteryTens(ItemCtx &i) {   // 0x56: level in tens of percent, then a reserved byte
     i.r.status.batteryPercent = i.u8(0) * 10;
+    if (!text(i))
+        return;
     i.child(0, 1, QStringLiteral("Battery level"), QString::number(i.u8(0) * 10) + QStringLiteral(" %"));
     i.child(1, 1, QStringLiteral("Reserved"), hex(i.value.mid(1, 1)));
     i.item.value = QString::number(i.u8(0) * 10) + QStringLiteral(" %");
 }
 void itemBatteryCentivolts(ItemCtx &i) {
     i.r.status.batteryVolts = i.u16(0) / 100.0;
+    if (!text(i))
+        return;
     i.item.value = num(i.u16(0) / 100.0, 2) + QStringLiteral(" V");
 }
-void itemPowerDecivolts(ItemCtx &i) { i.item.value = num(i.u16(0) / 10.0, 1) + QStringLiteral(" V"); }
+void itemPowerDecivolts(ItemCtx &i) { if (text(i)) i.item.value = num(i.u16(0) / 10.0, 1) + QStringLiteral(" V"); }
 void itemE3Battery(ItemCtx &i) {
+    i.r.status.batteryPercent = i.u8(1);
+    if (!text(i))
+        return;
     i.child(0, 1, QStringLiteral("Reserved"), hex(i.value.mid(0, 1)));
     i.child(1, 1, QStringLiteral("Battery level"), QString::number(i.u8(1)) + QStringLiteral(" %"));
     i.child(2, 4, QStringLiteral("Undecoded"), hex(i.value.mid(2)));
-    i.r.status.batteryPercent = i.u8(1);
     i.item.value = QString::number(i.u8(1)) + QStringLiteral(" %");
 }
 void itemE4Battery(ItemCtx &i) {
+    i.r.status.batteryPercent = i.u8(1);
+    if (!text(i))
+        return;
     i.child(0, 1, QStringLiteral("Charge state"), hex(i.value.mid(0, 1)));
     i.child(1, 1, QStringLiteral("Battery level"), QString::number(i.u8(1)) + QStringLiteral(" %"));
-    i.r.status.batteryPercent = i.u8(1);
     i.item.value = QString::number(i.u8(1)) + QStringLiteral(" %");
 }
 void itemOverspeed(ItemCtx &i) {
+    if (!text(i))
+        return;
     static const char *const kTypes[] = {"no specific location", "circle", "rectangle", "polygon", "route"};
     const int t = i.u8(0);
     const QString type = t < 5 ? QLatin1String(kTypes[t]) : QStringLiteral("unknown (%1)").arg(t);
@@ -217,10 +236,6 @@ void itemAreaInOut(ItemCtx &i) {
     static const char *const kTypes[] = {"none", "circle", "rectangle", "polygon", "route"};
     const int t = i.u8(0);
     const bool out = i.u8(5) == 1;
-    i.child(0, 1, QStringLiteral("Location type"), t < 5 ? QLatin1String(kTypes[t]) : QStringLiteral("unknown (%1)").arg(t));
-    i.child(1, 4, QStringLiteral("Area / route ID"), QString::number(i.u32(1)));
-    i.child(5, 1, QStringLiteral("Direction"), out ? QStringLiteral("out") : QStringLiteral("in"));
-    i.item.value = QStringLiteral("%1 %2").arg(out ? QStringLiteral("out of") : QStringLiteral("into")).arg(i.u32(1));
     // Refine the generic geofence / route alarm with the direction.
     const bool route = t == 4;
     const QString generic = route ? QStringLiteral("route") : QStringLiteral("geofence");
@@ -228,20 +243,32 @@ void itemAreaInOut(ItemCtx &i) {
     if (idx >= 0)
         i.r.alarms[idx] = route ? (out ? QStringLiteral("routeExit") : QStringLiteral("routeEnter"))
                                 : (out ? QStringLiteral("geofenceExit") : QStringLiteral("geofenceEnter"));
+    if (!text(i))
+        return;
+    i.child(0, 1, QStringLiteral("Location type"), t < 5 ? QLatin1String(kTypes[t]) : QStringLiteral("unknown (%1)").arg(t));
+    i.child(1, 4, QStringLiteral("Area / route ID"), QString::number(i.u32(1)));
+    i.child(5, 1, QStringLiteral("Direction"), out ? QStringLiteral("out") : QStringLiteral("in"));
+    i.item.value = QStringLiteral("%1 %2").arg(out ? QStringLiteral("out of") : QStringLiteral("into")).arg(i.u32(1));
 }
 void itemRouteTime(ItemCtx &i) {
+    if (!text(i))
+        return;
     i.child(0, 4, QStringLiteral("Route ID"), QString::number(i.u32(0)));
     i.child(4, 2, QStringLiteral("Driving time"), QString::number(i.u16(4)) + QStringLiteral(" s"));
     i.child(6, 1, QStringLiteral("Result"), i.u8(6) ? QStringLiteral("too long") : QStringLiteral("too short"));
     i.item.value = QStringLiteral("route %1, %2 s").arg(i.u32(0)).arg(i.u16(4));
 }
 void itemIoStatus(ItemCtx &i) {
+    if (!text(i))
+        return;
     const quint16 w = i.u16(0);
     i.child(1, 1, QStringLiteral("Bit 0: Deep sleep"), (w & 1) ? QStringLiteral("yes") : QStringLiteral("no"));
     i.child(1, 1, QStringLiteral("Bit 1: Sleep"), (w & 2) ? QStringLiteral("yes") : QStringLiteral("no"));
     i.item.value = QStringLiteral("0x%1").arg(w, 4, 16, QLatin1Char('0'));
 }
 void itemAnalog(ItemCtx &i) {
+    if (!text(i))
+        return;
     i.child(0, 2, QStringLiteral("AD1"), QString::number(i.u16(0)));
     i.child(2, 2, QStringLiteral("AD0"), QString::number(i.u16(2)));
     i.item.value = QStringLiteral("AD0 %1, AD1 %2").arg(i.u16(2)).arg(i.u16(0));
@@ -251,11 +278,21 @@ void itemAnalog(ItemCtx &i) {
 void itemNestedList(ItemCtx &i) {
     int p = 0;
     int count = 0;
+    const bool annotate = i.ctx.annotate();
     while (i.value.size() - p >= 4) {
         const int len = i.u16(p);
         const int type = i.u16(p + 2);
         if (len < 2 || p + 2 + len > i.value.size())
             break;
+        if (!annotate) {   // the server's fast path: the battery values only, no text
+            const int vn = len - 2;
+            if (type == 0x002D && vn == 2)
+                i.r.status.batteryVolts = i.u16(p + 4) / 1000.0;
+            else if ((type == 0x00A8 || type == 0x00E1) && vn == 1)
+                i.r.status.batteryPercent = int(i.u8(p + 4));
+            p += 2 + len;
+            continue;
+        }
         const QByteArray v = i.value.mid(p + 4, len - 2);
         QString name = QStringLiteral("Sub-item 0x%1").arg(type, 4, 16, QLatin1Char('0'));
         QString value = v.isEmpty() ? QString() : textOrHex(v);
@@ -433,17 +470,28 @@ void decodeItems(Ctx &ctx, Field &parent, int offset, int length, LocationResult
 
 } // namespace
 
+// Built in a stack buffer (textline::Line): the server's fast path makes one per location.
 QString positionSummary(const Position &p, const QStringList &alarms) {
-    QString s = QStringLiteral("%1, %2").arg(p.latitude, 0, 'f', 6).arg(p.longitude, 0, 'f', 6);
+    textline::Line l;
+    l.fixed(p.latitude, 6) << ", ";
+    l.fixed(p.longitude, 6);
     if (p.time.isValid())
-        s += QStringLiteral(" at %1 UTC").arg(formatTime(p.time.toUTC()));
-    if (p.speedKmh)
-        s += QStringLiteral(", %1 km/h").arg(*p.speedKmh, 0, 'f', 1);
+        l << " at " << formatTime(p.time.toUTC()) << " UTC";
+    if (p.speedKmh) {
+        l << ", ";
+        l.fixed(*p.speedKmh, 1) << " km/h";
+    }
     if (!p.valid)
-        s += QStringLiteral(", no fix");
-    if (!alarms.isEmpty())
-        s += QStringLiteral(", alarms: ") + alarms.join(QStringLiteral(", "));
-    return s;
+        l << ", no fix";
+    if (!alarms.isEmpty()) {
+        l << ", alarms: ";
+        for (qsizetype i = 0; i < alarms.size(); ++i) {
+            if (i)
+                l << ", ";
+            l << alarms[i];
+        }
+    }
+    return l.toString();
 }
 
 LocationResult decodeLocationBody(Ctx &ctx, Field &parent, int offset, int length) {
@@ -461,8 +509,10 @@ LocationResult decodeLocationBody(Ctx &ctx, Field &parent, int offset, int lengt
     } else {
         c.skipTo(o + 8);
         for (const AlarmBitSpec &a : kAlarmBits) {   // the alarm names only, as addAlarmBits
+            if (!(alarm & (1u << a.bit)))
+                continue;   // no string for the (usual) bits that are clear
             const QString m = QLatin1String(a.machine);
-            if ((alarm & (1u << a.bit)) && !r.alarms.contains(m))
+            if (!r.alarms.contains(m))
                 r.alarms << m;
         }
     }
