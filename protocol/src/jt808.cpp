@@ -7,7 +7,9 @@
 #include <QStringEncoder>
 #include <QTimeZone>
 
+#include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace td::proto::jt808 {
 
@@ -109,14 +111,15 @@ QByteArray encodeGbk(const QString &text) {
 QString hexWord(quint32 v, int digits) { return QStringLiteral("0x%1").arg(v, digits, 16, QLatin1Char('0')); }
 
 QString bcdDigits(const QByteArray &bytes, bool *ok) {
-    QString s;
-    s.reserve(bytes.size() * 2);
+    // Two characters per byte written in place (the terminal id of every frame goes here).
+    QString s(bytes.size() * 2, Qt::Uninitialized);
+    char16_t *o = reinterpret_cast<char16_t *>(s.data());
     bool good = true;
     for (char ch : bytes) {
         const int hi = quint8(ch) >> 4, lo = quint8(ch) & 0x0F;
         good = good && hi < 10 && lo < 10;
-        s += QLatin1Char("0123456789abcdef"[hi]);
-        s += QLatin1Char("0123456789abcdef"[lo]);
+        *o++ = char16_t("0123456789abcdef"[hi]);
+        *o++ = char16_t("0123456789abcdef"[lo]);
     }
     if (ok)
         *ok = good;
@@ -1166,20 +1169,28 @@ quint8 checksum(const QByteArray &data) {
     return x;
 }
 
-QByteArray escape(const QByteArray &content) {
-    QByteArray out;
-    out.reserve(content.size() + 8);
-    for (char c : content) {
-        if (quint8(c) == 0x7E) {
-            out.append(char(0x7D));
-            out.append(char(0x02));
-        } else if (quint8(c) == 0x7D) {
-            out.append(char(0x7D));
-            out.append(char(0x01));
+namespace {
+// Escapes `n` bytes into `o` (room for 2 * n); returns the end.
+char *escapeInto(const char *in, qsizetype n, char *o) {
+    for (qsizetype i = 0; i < n; ++i) {
+        const quint8 c = quint8(in[i]);
+        if (c == 0x7E) {
+            *o++ = char(0x7D);
+            *o++ = char(0x02);
+        } else if (c == 0x7D) {
+            *o++ = char(0x7D);
+            *o++ = char(0x01);
         } else {
-            out.append(c);
+            *o++ = char(c);
         }
     }
+    return o;
+}
+} // namespace
+
+QByteArray escape(const QByteArray &content) {
+    QByteArray out(content.size() * 2, Qt::Uninitialized);
+    out.truncate(escapeInto(content.constData(), content.size(), out.data()) - out.constData());
     return out;
 }
 
@@ -1219,21 +1230,36 @@ QByteArray buildFrame(quint16 messageId, const Terminal &to, quint16 serial, con
                          .arg(body.size()).arg(MaxBodyLength);
         return {};
     }
-    QByteArray c;
-    c.reserve(21 + body.size());
-    put16(c, messageId);
-    put16(c, quint16(body.size() | (to.v2019 ? 0x4000 : 0)));
+    // Header, body and check code in a stack buffer, escaped straight into the frame (every
+    // location report gets one of these as its reply): one allocation per frame.
+    char c[2 + 2 + 1 + 10 + 2 + MaxBodyLength + 1];
+    qsizetype n = 0;
+    auto put = [&](quint16 v) {
+        c[n++] = char(v >> 8);
+        c[n++] = char(v & 0xFF);
+    };
+    put(messageId);
+    put(quint16(body.size() | (to.v2019 ? 0x4000 : 0)));
     if (to.v2019)
-        c.append(char(to.protocolVersion));
-    c.append(fixedField(to.id, to.v2019 ? 10 : 6));
-    put16(c, serial);
-    c.append(body);
-    c.append(char(checksum(c)));
-    QByteArray out;
-    out.reserve(c.size() + 8);
-    out.append(char(0x7E));
-    out.append(escape(c));
-    out.append(char(0x7E));
+        c[n++] = char(to.protocolVersion);
+    const int idLength = to.v2019 ? 10 : 6;   // the id left-aligned, zero-padded, cut
+    const qsizetype idCopy = std::min<qsizetype>(to.id.size(), idLength);
+    std::memcpy(c + n, to.id.constData(), size_t(idCopy));
+    std::memset(c + n + idCopy, 0, size_t(idLength - idCopy));
+    n += idLength;
+    put(serial);
+    std::memcpy(c + n, body.constData(), size_t(body.size()));
+    n += body.size();
+    quint8 x = 0;
+    for (qsizetype i = 0; i < n; ++i)
+        x ^= quint8(c[i]);
+    c[n++] = char(x);
+    QByteArray out(2 * n + 2, Qt::Uninitialized);
+    char *o = out.data();
+    *o++ = char(0x7E);
+    o = escapeInto(c, n, o);
+    *o++ = char(0x7E);
+    out.truncate(o - out.constData());
     return out;
 }
 
