@@ -710,12 +710,15 @@ void decodeVendorLocation(Ctx &ctx, Cursor &c) {
     }
     // Traccar reads this layout as UTC; a per-device offset applies when one is configured.
     const int tz = ctx.options.timeZoneMinutes.value_or(0);
+    const bool text = c.annotate();   // no value text on the server's fast path
     if (utc.isValid()) {
         p.time = utc.addSecs(-qint64(tz) * 60);
-        tf.value = describeDeviceTime(utc, tz, p.time);
+        if (text)
+            tf.value = describeDeviceTime(utc, tz, p.time);
     } else {
         p.timeValid = false;
-        tf.value = hex(ctx.b.mid(o, 6));
+        if (text)
+            tf.value = hex(ctx.b.mid(o, 6));
         tf.warning = QStringLiteral("not a valid BCD DDMMYYhhmmss time");
     }
     bool okLat = true, okLon = true;
@@ -734,28 +737,29 @@ void decodeVendorLocation(Ctx &ctx, Cursor &c) {
     p.latitude = lat;
     p.longitude = lon;
     p.valid = flags & 1;
-    Field &latF = c.add(4, QStringLiteral("Latitude"), QStringLiteral("%1° (%2)").arg(lat, 0, 'f', 6).arg(latDigits));
+    Field &latF = c.add(4, QStringLiteral("Latitude"), text ? QStringLiteral("%1° (%2)").arg(lat, 0, 'f', 6).arg(latDigits) : QString());
     if (!okLat)
         latF.warning = QStringLiteral("not BCD");
-    Field &lonF = c.add(5, QStringLiteral("Longitude and flags"), QStringLiteral("%1°").arg(lon, 0, 'f', 6));
+    Field &lonF = c.add(5, QStringLiteral("Longitude and flags"), text ? QStringLiteral("%1°").arg(lon, 0, 'f', 6) : QString());
     if (!okLon)
         lonF.warning = QStringLiteral("not BCD");
-    lonF.add(makeField(o + 14, 1, QStringLiteral("Flags"),
-                       QStringLiteral("%1, %2, %3").arg((flags & 1) ? QStringLiteral("fix") : QStringLiteral("no fix"),
-                                                        (flags & 2) ? QStringLiteral("north") : QStringLiteral("south"),
-                                                        (flags & 4) ? QStringLiteral("east") : QStringLiteral("west"))));
+    if (text)
+        lonF.add(makeField(o + 14, 1, QStringLiteral("Flags"),
+                           QStringLiteral("%1, %2, %3").arg((flags & 1) ? QStringLiteral("fix") : QStringLiteral("no fix"),
+                                                            (flags & 2) ? QStringLiteral("north") : QStringLiteral("south"),
+                                                            (flags & 4) ? QStringLiteral("east") : QStringLiteral("west"))));
     bool okSpeed = true;
     const int speed = bcdDigits(ctx.b.mid(o + 15, 1), &okSpeed).toInt();
     p.speedKmh = speed;
-    c.add(1, QStringLiteral("Speed"), QStringLiteral("%1 km/h").arg(speed));
+    c.add(1, QStringLiteral("Speed"), text ? QStringLiteral("%1 km/h").arg(speed) : QString());
     p.course = c.u8(o + 16) * 2;
-    c.add(1, QStringLiteral("Course"), QStringLiteral("%1°").arg(c.u8(o + 16) * 2));
+    c.add(1, QStringLiteral("Course"), text ? QStringLiteral("%1°").arg(c.u8(o + 16) * 2) : QString());
     Status s;
     s.gsmSignal = c.u8(o + 17);
-    c.add(1, QStringLiteral("Network signal strength"), QString::number(c.u8(o + 17)));
+    c.add(1, QStringLiteral("Network signal strength"), text ? QString::number(c.u8(o + 17)) : QString());
     p.satellites = c.u8(o + 18);
-    c.add(1, QStringLiteral("Satellites"), QString::number(c.u8(o + 18)));
-    c.add(4, QStringLiteral("Odometer"), QStringLiteral("%1 km").arg(c.u32(o + 19)));
+    c.add(1, QStringLiteral("Satellites"), text ? QString::number(c.u8(o + 18)) : QString());
+    c.add(4, QStringLiteral("Odometer"), text ? QStringLiteral("%1 km").arg(c.u32(o + 19)) : QString());
     const int battery = c.u8(o + 23);
     QString bv;
     if (battery <= 100) {
@@ -767,22 +771,26 @@ void decodeVendorLocation(Ctx &ctx, Cursor &c) {
     } else {
         bv = QStringLiteral("0x%1").arg(battery, 2, 16, QLatin1Char('0'));
     }
-    c.add(1, QStringLiteral("Battery"), bv);
+    c.add(1, QStringLiteral("Battery"), text ? bv : QString());
     CellTower cell;
     cell.cellId = c.u32(o + 24);
     cell.lac = c.u16(o + 28);
-    c.add(4, QStringLiteral("Cell ID"), QString::number(cell.cellId));
-    c.add(2, QStringLiteral("LAC"), QString::number(cell.lac));
+    c.add(4, QStringLiteral("Cell ID"), text ? QString::number(cell.cellId) : QString());
+    c.add(2, QStringLiteral("LAC"), text ? QString::number(cell.lac) : QString());
     p.cells << cell;
-    c.add(1, QStringLiteral("Product type"), QString::number(c.u8(o + 30)));
-    c.add(2, QStringLiteral("Status"), QStringLiteral("0x%1").arg(c.u16(o + 31), 4, 16, QLatin1Char('0')));
-    c.add(2, QStringLiteral("Alarm"), QStringLiteral("0x%1").arg(c.u16(o + 33), 4, 16, QLatin1Char('0')));
+    c.add(1, QStringLiteral("Product type"), text ? QString::number(c.u8(o + 30)) : QString());
+    c.add(2, QStringLiteral("Status"), text ? QStringLiteral("0x%1").arg(c.u16(o + 31), 4, 16, QLatin1Char('0')) : QString());
+    c.add(2, QStringLiteral("Alarm"), text ? QStringLiteral("0x%1").arg(c.u16(o + 33), 4, 16, QLatin1Char('0')) : QString());
     while (c.left() >= 2) {
         const int at = c.pos();
         const int id = c.u8(at);
         const int len = c.u8(at + 1);
         if (len > c.left() - 2)
             break;
+        if (!text) {
+            c.skipTo(at + 2 + len);
+            continue;
+        }
         Field &f = c.add(2 + len, QStringLiteral("Item 0x%1").arg(id, 2, 16, QLatin1Char('0')),
                          len ? textOrHex(ctx.b.mid(at + 2, len)) : QStringLiteral("(empty)"));
         f.add(makeField(at, 1, QStringLiteral("ID"), hexByte(id)));
