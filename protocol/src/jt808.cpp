@@ -1162,12 +1162,16 @@ QString terminalIdText(const QByteArray &idBytes) {
 
 // ---------------------------------------------------------------- framing primitives
 
-quint8 checksum(const QByteArray &data) {
+namespace {
+quint8 xorOf(const char *d, qsizetype n) {
     quint8 x = 0;
-    for (char c : data)
-        x ^= quint8(c);
+    for (qsizetype i = 0; i < n; ++i)
+        x ^= quint8(d[i]);
     return x;
 }
+} // namespace
+
+quint8 checksum(const QByteArray &data) { return xorOf(data.constData(), data.size()); }
 
 namespace {
 // Escapes `n` bytes into `o` (room for 2 * n); returns the end.
@@ -1250,10 +1254,8 @@ QByteArray buildFrame(quint16 messageId, const Terminal &to, quint16 serial, con
     put(serial);
     std::memcpy(c + n, body.constData(), size_t(body.size()));
     n += body.size();
-    quint8 x = 0;
-    for (qsizetype i = 0; i < n; ++i)
-        x ^= quint8(c[i]);
-    c[n++] = char(x);
+    c[n] = char(xorOf(c, n));
+    ++n;
     QByteArray out(2 * n + 2, Qt::Uninitialized);
     char *o = out.data();
     *o++ = char(0x7E);

@@ -13,16 +13,13 @@
 
 namespace td::proto::textline {
 
-// Fixed-point formatting without QString::number's general machinery (hot path).
-inline QString fmtFixed(double v, int decimals) {
-    static const qint64 kScale[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
-    if (!std::isfinite(v) || std::abs(v) > 1e12 || decimals < 0 || decimals > 7)
-        return QString::number(v, 'f', std::clamp(decimals, 0, 7));
-    const qint64 scale = kScale[decimals];
-    const qint64 x = qint64(std::llround(std::abs(v) * double(scale)));
-    char b[40];
-    char *o = b + sizeof b;
-    qint64 frac = x % scale, whole = x / scale;
+// Writes |v| rounded to `decimals` places (x = llround(|v| * scale), scale = 10^decimals),
+// with a '-' when v < 0 and the text is not all zeros, ending at `end`; returns the start.
+// Inlined, so a constant scale gives constant divisors.
+Q_ALWAYS_INLINE char *fixedDigits(char *end, double v, quint64 scale, int decimals) {
+    const quint64 x = quint64(std::llround(std::abs(v) * double(scale)));
+    char *o = end;
+    quint64 frac = x % scale, whole = x / scale;
     for (int i = 0; i < decimals; ++i) {
         *--o = char('0' + frac % 10);
         frac /= 10;
@@ -35,9 +32,18 @@ inline QString fmtFixed(double v, int decimals) {
     } while (whole);
     if (v < 0 && x != 0)
         *--o = '-';
-    return QString::fromLatin1(o, int(b + sizeof b - o));
+    return o;
 }
 
+// Fixed-point formatting without QString::number's general machinery (hot path).
+inline QString fmtFixed(double v, int decimals) {
+    static const quint64 kScale[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+    if (!std::isfinite(v) || std::abs(v) > 1e12 || decimals < 0 || decimals > 7)
+        return QString::number(v, 'f', std::clamp(decimals, 0, 7));
+    char b[40];
+    const char *o = fixedDigits(b + sizeof b, v, kScale[decimals], decimals);
+    return QString::fromLatin1(o, int(b + sizeof b - o));
+}
 
 // One line of text built in a stack buffer and turned into a QString once (a summary is
 // made for every frame the server receives). Longer text spills into a QString.
@@ -117,21 +123,8 @@ private:
     Line &fixedScaled(double v, int decimals) {
         if (!std::isfinite(v) || std::abs(v) > 1e12)
             return *this << fmtFixed(v, decimals);
-        const quint64 x = quint64(std::llround(std::abs(v) * double(Scale)));
         char b[40];
-        char *o = b + sizeof b;
-        quint64 frac = x % Scale, whole = x / Scale;
-        for (int i = 0; i < decimals; ++i) {
-            *--o = char('0' + frac % 10);
-            frac /= 10;
-        }
-        *--o = '.';
-        do {
-            *--o = char('0' + whole % 10);
-            whole /= 10;
-        } while (whole);
-        if (v < 0 && x != 0)
-            *--o = '-';
+        const char *o = fixedDigits(b + sizeof b, v, Scale, decimals);
         return *this << QLatin1StringView(o, b + sizeof b - o);
     }
     // Where `more` characters go, or nullptr once the text lives in m_spill.

@@ -177,7 +177,6 @@ SmsPane::SmsPane(QWidget *parent) : QWidget(parent) {
     m_logView->setUniformItemSizes(true);
     m_logView->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_logView->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_logView->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
     m_copyLog = new QPushButton(tr("Copy"), this);
     m_copyLog->setObjectName(QStringLiteral("smsModemLogCopy"));
     m_copyLog->setToolTip(tr("Copy the selected lines (all lines when none is selected), e.g. for a bug report"));
