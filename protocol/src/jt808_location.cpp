@@ -284,32 +284,32 @@ void itemNestedList(ItemCtx &i) {
         const int type = i.u16(p + 2);
         if (len < 2 || p + 2 + len > i.value.size())
             break;
-        if (!annotate) {   // the server's fast path: the battery values only, no text
-            const int vn = len - 2;
-            if (type == 0x002D && vn == 2)
-                i.r.status.batteryVolts = i.u16(p + 4) / 1000.0;
-            else if ((type == 0x00A8 || type == 0x00E1) && vn == 1)
-                i.r.status.batteryPercent = int(i.u8(p + 4));
+        const int vn = len - 2;   // value bytes
+        const quint32 n = vn == 1 ? i.u8(p + 4) : vn == 2 ? i.u16(p + 4) : 0;
+        const bool volts = type == 0x002D && vn == 2;
+        const bool level = (type == 0x00A8 || type == 0x00E1) && vn == 1;
+        if (volts)
+            i.r.status.batteryVolts = n / 1000.0;
+        else if (level)
+            i.r.status.batteryPercent = int(n);
+        if (!annotate) {   // the server's fast path: the typed values only, no text
             p += 2 + len;
             continue;
         }
-        const QByteArray v = i.value.mid(p + 4, len - 2);
+        const QByteArray v = i.value.mid(p + 4, vn);
         QString name = QStringLiteral("Sub-item 0x%1").arg(type, 4, 16, QLatin1Char('0'));
         QString value = v.isEmpty() ? QString() : textOrHex(v);
-        const quint32 n = v.size() == 1 ? quint8(v[0]) : v.size() == 2 ? (quint8(v[0]) << 8 | quint8(v[1])) : 0;
         if (type == 0x00B2) {
             name = QStringLiteral("ICCID");
             value = hex(v);
             while (value.endsWith(QLatin1Char('f')))
                 value.chop(1);
-        } else if (type == 0x002D && v.size() == 2) {
+        } else if (volts) {
             name = QStringLiteral("Battery voltage");
             value = num(n / 1000.0, 3) + QStringLiteral(" V");
-            i.r.status.batteryVolts = n / 1000.0;
-        } else if ((type == 0x00A8 || type == 0x00E1) && v.size() == 1) {
+        } else if (level) {
             name = QStringLiteral("Battery level");
             value = QString::number(n) + QStringLiteral(" %");
-            i.r.status.batteryPercent = int(n);
         }
         Field &sub = i.child(p, 2 + len, name, value);
         sub.add(makeField(i.valueOffset + p, 2, QStringLiteral("Length"), QString::number(len)));
@@ -317,6 +317,8 @@ void itemNestedList(ItemCtx &i) {
         p += 2 + len;
         ++count;
     }
+    if (!annotate)
+        return;
     if (p < i.value.size()) {
         Field &u = i.child(p, i.value.size() - p, QStringLiteral("Undecoded"), hex(i.value.mid(p)));
         u.warning = QStringLiteral("not a complete sub-item");
