@@ -252,12 +252,12 @@ int runHeadless(int &argc, char **argv, const StartOptions &options) {
     geoService.stop();
     smsService.reset();   // a message in flight goes back to the queue
     const qint64 frames = service.framesReceived();
-    const QString writerStats = service.writerStats();
     service.stop(signalled ? QStringLiteral("server stopped (%1)").arg(QLatin1String(signalled == SIGTERM ? "SIGTERM" : "SIGINT"))
                            : QStringLiteral("server stopped"));
     const qint64 fixes = service.newFixCount();
     out(QStringLiteral("%1 stopped: %2 frames received, %3 new fixes stored, all commits flushed").arg(now()).arg(frames).arg(fixes));
-    err(QStringLiteral("%1 info: store writer: %2").arg(now(), writerStats));
+    err(QStringLiteral("%1 info: store writer: %2").arg(now(), service.writerStats()));
+    err(QStringLiteral("%1 info: ack delay in the server (frame read to ack written): %2").arg(now(), service.ackDelayStats()));
     std::fflush(stdout);
     return 0;
 }

@@ -38,6 +38,7 @@ struct TrackerServer::Pending {
     quint64 connectionId = 0;
     QList<QByteArray> writes;         // written to the connection once committed
     bool publish = false;
+    qint64 readNs = -1;               // m_clock when the frame was read (acks of inbound frames)
     CommittedFrame info;
 };
 
@@ -492,6 +493,7 @@ void TrackerServer::queueFrame(Connection *c, const proto::DecodedFrame &f, bool
                 info.replies.append(std::move(rr));
         }
         p.writes = f.replies;
+        p.readNs = m_clock.nsecsElapsed();
     }
     c->lastFrame = f.bytes;
     m_outbox.append(std::move(w));
@@ -627,6 +629,8 @@ void TrackerServer::onCommitted(const QList<store::WorkResult> &results) {
             if (c && !c->closing) {
                 for (const QByteArray &b : std::as_const(p.writes))
                     c->socket->write(b);
+                if (p.readNs >= 0)
+                    m_ackDelays.record(m_clock.nsecsElapsed() - p.readNs);
                 if (c->socket->bytesToWrite() > m_config.maxPendingWriteBytes)
                     closeConnection(c, QStringLiteral("peer does not read its replies (%1 bytes pending)").arg(c->socket->bytesToWrite()),
                                     false, LogLevel::Warning);

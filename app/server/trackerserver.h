@@ -9,6 +9,7 @@
 // framers. Each such event is reported with the peer and the reason (logMessage).
 #pragma once
 
+#include "server/delayhistogram.h"
 #include "server/serverconfig.h"
 #include "store/records.h"
 
@@ -95,6 +96,10 @@ public:
     QByteArray lastFrameOf(const QString &imei) const;   // last inbound frame (bytes field)
     qint64 framesReceived() const { return m_framesReceived; }
     qint64 bytesReceived() const { return m_bytesReceived; }
+    // How long trackers waited for their acks inside the server: from the frame read off the
+    // socket to its ack written back (the commit of its data in between). Network and the
+    // tracker's own side are not included.
+    const DelayHistogram &ackDelays() const { return m_ackDelays; }
 
     // Stores an outbound frame (a command) and writes it to the device's connection once
     // committed. Returns an error text, empty on success.
@@ -157,6 +162,7 @@ private:
     quint64 m_nextTicket = 1;
     qint64 m_framesReceived = 0;
     qint64 m_bytesReceived = 0;
+    DelayHistogram m_ackDelays;
     int m_refusedSinceLog = 0;
     bool m_shuttingDown = false;
     bool m_detailedReplies = true;

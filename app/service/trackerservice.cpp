@@ -192,6 +192,9 @@ void TrackerService::stop(const QString &reason) {
     publish();
     m_publishTimer.stop();
     m_rateTimer.stop();
+    // The figures of the run, final now that the last commits and acks are done.
+    m_finalWriterStats = m_writer->stats().text();
+    m_finalAckDelays = m_server->ackDelays();
     m_server.reset();
     m_writer.reset();
     m_store.close();
@@ -213,7 +216,11 @@ std::optional<DeviceStatus> TrackerService::deviceByImei(const QString &imei) co
     return id ? device(id) : std::nullopt;
 }
 
-QString TrackerService::writerStats() const { return m_writer ? m_writer->stats().text() : QString(); }
+QString TrackerService::writerStats() const { return m_writer ? m_writer->stats().text() : m_finalWriterStats; }
+
+QString TrackerService::ackDelayStats() const {
+    return (m_server ? m_server->ackDelays() : m_finalAckDelays).text(QStringLiteral("acks"));
+}
 
 int TrackerService::connectionCount() const { return m_server ? m_server->connectionCount() : 0; }
 

@@ -84,7 +84,10 @@ public:
     qint64 newFixCount() const { return m_positionsStored; }
     server::TrackerServer *server() const { return m_server.get(); }
     // Group-commit figures of the writer thread (commits, batch sizes, commit times).
+    // (After stop(): the figures of the run that ended.)
     QString writerStats() const;
+    // How long acks took inside the server (frame read -> ack written): count, p50/p90/p99/max.
+    QString ackDelayStats() const;
 
 public slots:
     // Sends a text command (GT06 0x80 online command / JT/T 808 0x8300 text message) to an
@@ -136,6 +139,8 @@ private:
     store::Store m_store;
     std::unique_ptr<store::StoreWriter> m_writer;
     std::unique_ptr<server::TrackerServer> m_server;
+    QString m_finalWriterStats;                // of the last run, kept by stop()
+    server::DelayHistogram m_finalAckDelays;
     QHash<qint64, DeviceStatus> m_status;
     QHash<QString, qint64> m_idByImei;
     QList<server::FrameRecord> m_frameBuffer;

@@ -243,6 +243,7 @@ struct LoadResult {
     qint64 unacked = 0;
     qint64 badAcks = 0;
     QString writer;         // the server's group-commit figures (from its log)
+    QString ackDelay;       // the server's own ack delay, read -> ack written (from its log)
     bool ok = false;
 };
 
@@ -335,9 +336,12 @@ LoadResult load(const QString &binary, const QString &dir, int devices, double r
     server.stop();
     QFile err(server.log + QStringLiteral(".err"));
     if (err.open(QIODevice::ReadOnly))
-        for (const QByteArray &line : err.readAll().split('\n'))
+        for (const QByteArray &line : err.readAll().split('\n')) {
             if (line.contains("store writer:"))
                 r.writer = QString::fromUtf8(line.mid(line.indexOf("store writer:") + 14));
+            else if (line.contains("ack delay in the server"))
+                r.ackDelay = QString::fromUtf8(line.mid(line.indexOf("written): ") + 10));
+        }
     r.ok = true;
     return r;
 }
@@ -492,6 +496,7 @@ int main(int argc, char **argv) {
             .arg(target.p99, 0, 'f', 2).arg(target.max, 0, 'f', 1).arg(target.serverCpu, 0, 'f', 0)
             .arg(target.peakRssKb / 1024.0, 0, 'f', 1).arg(target.simCpu, 0, 'f', 0).arg(target.unacked).arg(target.badAcks));
     out(QStringLiteral("  writer: ") + target.writer);
+    out(QStringLiteral("  in the server (read -> ack written, whole run): ") + target.ackDelay);
     out(perFix(target));
 
     if (!p.isSet(noSatO)) {
@@ -502,6 +507,7 @@ int main(int argc, char **argv) {
                 .arg(sat.p99, 0, 'f', 2).arg(sat.serverCpu, 0, 'f', 0).arg(sat.peakRssKb / 1024.0, 0, 'f', 1).arg(sat.simCpu, 0, 'f', 0)
                 .arg(sat.unacked).arg(sat.badAcks));
         out(QStringLiteral("  writer: ") + sat.writer);
+        out(QStringLiteral("  in the server (read -> ack written, whole run): ") + sat.ackDelay);
         out(perFix(sat));
         if (base.rowsPerSec() > 0)
             out(QStringLiteral("server / baseline: %1 % (saturated acked fixes/s over baseline rows/s)")

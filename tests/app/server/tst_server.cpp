@@ -210,6 +210,12 @@ void TestServer::gt06LoginPositionHeartbeat() {
     for (const auto &args : framesSpy)
         frames << args.at(0).value<QList<server::FrameRecord>>();
     QCOMPARE(frames.size(), 14);  // 7 inbound + 7 acks
+    // The server's own ack-delay figures count every ack it wrote, each after its commit.
+    const server::DelayHistogram &delays = f.service.server()->ackDelays();
+    QCOMPARE(delays.count(), 7);
+    QVERIFY(delays.maxNs() > 0);
+    QVERIFY(delays.percentileNs(0.5) <= delays.maxNs());
+    QVERIFY2(f.service.ackDelayStats().startsWith(QLatin1String("7 acks, p50 ")), qPrintable(f.service.ackDelayStats()));
     for (int i = 0; i < frames.size(); i += 2) {
         QCOMPARE(frames[i].direction, proto::Direction::FromDevice);
         QCOMPARE(frames[i + 1].direction, proto::Direction::ToDevice);
