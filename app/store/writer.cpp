@@ -57,6 +57,9 @@ void StoreWriter::checkpointLoop() {
     if (!store.open(m_options.path, m_options.store))
         return;
     QSqlQuery q(store.database());
+    // What the previous pass reported: SQLite reports the frames copied so far in this WAL
+    // (cumulative), so an idle pass repeats the figures and is not counted as a checkpoint.
+    qint64 lastWalPages = 0, lastCopied = 0;
     for (;;) {
         {
             std::unique_lock<std::mutex> lock(m_mutex);
@@ -68,15 +71,22 @@ void StoreWriter::checkpointLoop() {
         }
         if (q.exec(QStringLiteral("PRAGMA wal_checkpoint(PASSIVE)"))) {
             // (busy, pages in the WAL, pages copied)
-            const qint64 walPages = q.next() ? q.value(1).toLongLong() : -1;
+            const bool row = q.next();
+            const qint64 walPages = row ? q.value(1).toLongLong() : -1;
+            const qint64 copied = row ? q.value(2).toLongLong() : 0;
             q.finish();
+            const bool restarted = walPages < lastWalPages;   // the WAL started over since
+            const bool didWork = copied > (restarted ? 0 : lastCopied);
+            lastWalPages = walPages;
+            lastCopied = copied;
             // The writer went on while this ran (the figures are those of the WAL when the
             // pass began): what it added is not copied yet, and the WAL cannot start over.
             // Let the writer copy that rest between two commits.
             if (walPages >= m_options.checkpointPages)
                 m_tailCheckpointWanted = true;
             std::lock_guard<std::mutex> lock(m_mutex);
-            ++m_stats.checkpoints;
+            if (didWork)
+                ++m_stats.checkpoints;
             m_stats.walPagesMax = qMax(m_stats.walPagesMax, walPages);
         } else {
             emit pruneFailed(QStringLiteral("WAL checkpoint failed: %1").arg(q.lastError().text()));

@@ -25,7 +25,7 @@ struct WriterStats {
     qint64 maxBatch = 0;
     double commitMsTotal = 0;     // time inside applyBatch (insert + COMMIT + fsync)
     double commitMsMax = 0;
-    qint64 checkpoints = 0;       // by the checkpointer thread
+    qint64 checkpoints = 0;       // passes of the checkpointer thread that copied pages
     qint64 tailCheckpoints = 0;   // by the writer, so that the WAL can start over
     qint64 walPagesMax = 0;       // the longest WAL a checkpoint found (pages)
     QString text() const;

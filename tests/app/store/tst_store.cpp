@@ -84,6 +84,7 @@ private slots:
     void writerGroupsCommitsAndKeepsOrder();
     void writerFlushesOnStop();
     void writerKeepsTheWalBoundedUnderContinuousLoad();
+    void writerCountsOnlyCheckpointsThatCopied();
     void restartKeepsDevicesAndHistory();
     void nativeAndQtSqlPathsAgree();
     void redecodeReplacesDerivedData_data();
@@ -561,6 +562,27 @@ void TestStore::writerKeepsTheWalBoundedUnderContinuousLoad() {
     Store s;
     QVERIFY(s.open(o.path));
     QCOMPARE(s.countPositions({}, {}, {}), submitted);
+}
+
+// The checkpointer looks at the WAL once a second; a pass with nothing new to copy is not a
+// checkpoint (the headless exit line said "40 checkpoints" for 24 tiny commits).
+void TestStore::writerCountsOnlyCheckpointsThatCopied() {
+    QTemporaryDir dir;
+    StoreWriter w;
+    WriterOptions o;
+    o.path = dir.filePath(QStringLiteral("td.db"));
+    QString err;
+    QVERIFY2(w.start(o, &err), qPrintable(err));
+    int results = 0;
+    connect(&w, &StoreWriter::committed, this, [&](const QList<WorkResult> &rs) { results += int(rs.size()); });
+    for (int i = 0; i < 20; ++i)
+        w.submit(inbound(QStringLiteral("864717003283581"), T0 + i, {fix(T0 + i * 1000, 7, i * 1e-3)}));
+    QTRY_COMPARE_WITH_TIMEOUT(results, 20, 10000);
+    // One pass copies the committed pages; the idle passes after it copy nothing.
+    QTRY_COMPARE_WITH_TIMEOUT(w.stats().checkpoints, qint64(1), 5000);
+    QTest::qWait(3500);
+    QCOMPARE(w.stats().checkpoints, qint64(1));
+    w.stop();
 }
 
 void TestStore::writerFlushesOnStop() {
