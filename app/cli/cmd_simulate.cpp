@@ -152,6 +152,15 @@ int runSimulate(const QStringList &args) {
         printError(QStringLiteral("--imei takes up to 20 digits, not '%1'").arg(firstId));
         return 2;
     }
+    // A tracker that cannot send the alarm: say so once, before anything starts (not once
+    // per tracker at its login).
+    if (p.isSet(alarm) && !p.isSet(demo)) {
+        const QString e = sim::Simulator::alarmProblem(*proto, p.value(alarm));
+        if (!e.isEmpty()) {
+            printError(QStringLiteral("--alarm: %1").arg(e));
+            return 2;
+        }
+    }
     raiseFileLimit();
 
     sim::SimOptions o;

@@ -268,16 +268,9 @@ QString Simulator::raiseAlarm(const QString &alarm, int deviceIndex) {
         Device &d = *dp;
         if (deviceIndex >= 0 && d.index != deviceIndex)
             continue;
-        if (d.spec.protocol == SimProtocol::Topin) {
-            error = QStringLiteral("Topin devices send no alarm messages");
-            continue;
-        }
-        if (d.spec.protocol == SimProtocol::Gt06 && !gt06AlarmCode(alarm)) {
-            error = QStringLiteral("GT06 has no alarm called '%1'").arg(alarm);
-            continue;
-        }
-        if (d.spec.protocol == SimProtocol::Jt808 && !jt808::alarmBit(alarm)) {
-            error = QStringLiteral("JT/T 808 has no alarm bit called '%1'").arg(alarm);
+        const QString problem = alarmProblem(d.spec.protocol, alarm);
+        if (!problem.isEmpty()) {
+            error = problem;
             continue;
         }
         d.outbox.push_front(makeFix(d, true, alarm));
@@ -286,6 +279,33 @@ QString Simulator::raiseAlarm(const QString &alarm, int deviceIndex) {
             sendFixes(d, nowNs());
     }
     return raised ? QString() : (error.isEmpty() ? QStringLiteral("no such device") : error);
+}
+
+QString Simulator::alarmProblem(SimProtocol protocol, const QString &alarm) {
+    switch (protocol) {
+    case SimProtocol::Topin:
+        return QStringLiteral("Topin devices send no alarm messages");
+    case SimProtocol::Gt06: {
+        if (gt06AlarmCode(alarm))
+            return {};
+        QStringList known;
+        for (int code = 1; code < 256; ++code) {
+            const QString name = gt06::alarmName(code);
+            if (!name.isEmpty() && !known.contains(name))
+                known << name;
+        }
+        return QStringLiteral("GT06 has no alarm called '%1' (known: %2)").arg(alarm, known.join(QStringLiteral(", ")));
+    }
+    case SimProtocol::Jt808: {
+        if (jt808::alarmBit(alarm))
+            return {};
+        QStringList known;
+        for (const QString &name : jt808::alarmNames())
+            known << name;
+        return QStringLiteral("JT/T 808 has no alarm bit called '%1' (known: %2)").arg(alarm, known.join(QStringLiteral(", ")));
+    }
+    }
+    return {};
 }
 
 Simulator::Fix Simulator::makeFix(Device &d, bool alarm, const QString &alarmName) {

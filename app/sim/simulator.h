@@ -132,6 +132,8 @@ public:
     void setServer(const QString &host, quint16 port);
     // Sends an alarm ("sos", ...) with the current position from one device (-1: all).
     QString raiseAlarm(const QString &alarm, int deviceIndex = -1);
+    // Why a tracker of `protocol` cannot send the alarm `alarm` (empty: it can).
+    static QString alarmProblem(SimProtocol protocol, const QString &alarm);
 
     SimStats stats() const;
     // Forgets the latency samples so far (benchmarks measure after the ramp-up).

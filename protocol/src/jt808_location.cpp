@@ -820,6 +820,19 @@ std::optional<int> alarmBit(const QString &machineName) {
     return std::nullopt;
 }
 
+QStringList alarmNames() {
+    QStringList names;
+    for (const auto &a : detail::kAlarmBits) {
+        names << QLatin1String(a.machine);
+        if (a.bit == 20)
+            names << QStringLiteral("geofenceEnter") << QStringLiteral("geofenceExit");
+        if (a.bit == 21)
+            names << QStringLiteral("routeEnter") << QStringLiteral("routeExit");
+    }
+    names.removeDuplicates();
+    return names;
+}
+
 QByteArray encodeLocation(const Terminal &from, quint16 serial, const Position &position, const LocationOptions &options) {
     auto put16 = [](QByteArray &b, quint16 v) { b.append(char(v >> 8)); b.append(char(v)); };
     auto put32 = [&](QByteArray &b, quint32 v) { put16(b, quint16(v >> 16)); put16(b, quint16(v)); };

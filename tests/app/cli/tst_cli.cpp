@@ -56,6 +56,14 @@ void TestCli::usageErrors_data() {
     QTest::newRow("listen") << QStringList{QStringLiteral("--listen"), QStringLiteral("not-an-ip")} << QStringLiteral("--listen");
     QTest::newRow("unknown option") << QStringList{QStringLiteral("--frobnicate")} << QStringLiteral("frobnicate");
     QTest::newRow("unknown command") << QStringList{QStringLiteral("frobnicate")} << QStringLiteral("unknown command");
+    // Said once before anything starts, not once per simulated tracker at its login.
+    const QStringList sim{QStringLiteral("simulate"), QStringLiteral("--port"), QStringLiteral("1"), QStringLiteral("--devices"), QStringLiteral("3")};
+    QTest::newRow("topin alarm") << sim + QStringList{QStringLiteral("--protocol"), QStringLiteral("topin"), QStringLiteral("--alarm"), QStringLiteral("sos")}
+                                 << QStringLiteral("--alarm: Topin devices send no alarm messages");
+    QTest::newRow("gt06 alarm name") << sim + QStringList{QStringLiteral("--alarm"), QStringLiteral("fire")}
+                                     << QStringLiteral("GT06 has no alarm called 'fire' (known: sos,");
+    QTest::newRow("jt808 alarm name") << sim + QStringList{QStringLiteral("--protocol"), QStringLiteral("jt808"), QStringLiteral("--alarm"), QStringLiteral("fire")}
+                                      << QStringLiteral("JT/T 808 has no alarm bit called 'fire' (known: sos, overspeed,");
 }
 
 void TestCli::usageErrors() {

@@ -172,6 +172,8 @@ QByteArray encodeLocation(const Terminal &from, quint16 serial, const Position &
 // Alarm bits (0x0200 alarm word) by machine name: "sos" -> bit 0, "overspeed" -> 1,
 // "lowBattery" -> 7, "powerCut" -> 8, "vibration" -> 15 (vendor), ... std::nullopt if unknown.
 std::optional<int> alarmBit(const QString &machineName);
+// Every machine name alarmBit() knows, in bit order.
+QStringList alarmNames();
 
 // The registry entry (id "jt808").
 const Protocol &protocol();
