@@ -24,6 +24,16 @@ Item {
     property int followDeviceId: -1        // >= 0: keep this device's marker centred
     property int selectedDeviceId: -1      // marker whose info bubble is open
     property int markersRevision: 0        // bumped by C++ when marker data changes
+    // The user panned or zoomed the map: C++ stops fitting it to the devices, and panning
+    // stops following a device.
+    property bool userMoved: false
+    function userPanned() { userMoved = true; followDeviceId = -1 }
+    // Shows `region` (a geoRectangle), zoomed in no further than `maxZoom`.
+    function fitRegion(region, maxZoom) {
+        if (!loader.item) { center = region.center; return }
+        loader.item.visibleRegion = region
+        if (loader.item.zoomLevel > maxZoom) loader.item.zoomLevel = maxZoom
+    }
     signal markerClicked(int deviceId)
     readonly property bool ready: loader.status === Loader.Ready && loader.item && loader.item.mapReady
     readonly property var mapItem: loader.item
@@ -100,16 +110,21 @@ Item {
             }
 
             PinchHandler { target: null
-                onScaleChanged: (delta) => map.zoomLevel += Math.log2(delta)
+                onScaleChanged: (delta) => { map.zoomLevel += Math.log2(delta); root.userMoved = true }
             }
             WheelHandler {
                 acceptedDevices: Qt.platform.pluginName === "cocoa" || Qt.platform.pluginName === "wayland"
                                  ? PointerDevice.Mouse | PointerDevice.TouchPad : PointerDevice.Mouse
                 rotationScale: 1/120
                 property: "zoomLevel"
+                onWheel: root.userMoved = true
             }
             DragHandler { target: null
-                onTranslationChanged: (delta) => map.pan(-delta.x, -delta.y)
+                onTranslationChanged: (delta) => {
+                    if (delta.x === 0 && delta.y === 0) return
+                    map.pan(-delta.x, -delta.y)
+                    root.userPanned()
+                }
             }
 
             onZoomLevelChanged: if (root.track) root.track.setZoomLevel(map.zoomLevel)

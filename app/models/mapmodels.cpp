@@ -64,6 +64,20 @@ QGeoCoordinate DeviceMarkersModel::coordinateOf(qint64 deviceId) const {
     return QGeoCoordinate(p.latitude, p.longitude);
 }
 
+QGeoRectangle DeviceMarkersModel::bounds() const {
+    if (m_rows.isEmpty())
+        return {};
+    double minLat = 90, maxLat = -90, minLon = 180, maxLon = -180;
+    for (const DeviceStatus &d : m_rows) {
+        const proto::Position &p = d.lastFix->position;
+        minLat = std::min(minLat, p.latitude);
+        maxLat = std::max(maxLat, p.latitude);
+        minLon = std::min(minLon, p.longitude);
+        maxLon = std::max(maxLon, p.longitude);
+    }
+    return QGeoRectangle(QGeoCoordinate(maxLat, minLon), QGeoCoordinate(minLat, maxLon));
+}
+
 QVariant DeviceMarkersModel::data(const QModelIndex &index, int role) const {
     if (!index.isValid() || index.row() >= m_rows.size())
         return {};

@@ -6,6 +6,7 @@
 
 #include <QAbstractListModel>
 #include <QGeoCoordinate>
+#include <QGeoRectangle>
 #include <QVariantList>
 #include <vector>
 
@@ -29,6 +30,8 @@ public:
     int count() const { return int(m_rows.size()); }
     int rowOfDevice(qint64 id) const;
     Q_INVOKABLE QGeoCoordinate coordinateOf(qint64 deviceId) const;
+    // The smallest rectangle holding every marker (invalid when there is none).
+    QGeoRectangle bounds() const;
 
 signals:
     void countChanged();

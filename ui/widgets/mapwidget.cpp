@@ -6,6 +6,8 @@
 #include <QQmlEngine>
 #include <QQuickItem>
 
+#include <algorithm>
+
 namespace td::ui {
 
 MapWidget::MapWidget(const TileSource &tiles, QWidget *parent) : QQuickWidget(parent), m_tiles(tiles) {
@@ -24,6 +26,7 @@ MapWidget::MapWidget(const TileSource &tiles, QWidget *parent) : QQuickWidget(pa
     if (QQuickItem *r = rootObject()) {
         r->setProperty("userAgent", QStringLiteral("TrackerDesk/" TD_VERSION));
         connect(r, SIGNAL(markerClicked(int)), this, SLOT(onMarkerClicked(int)));
+        connect(r, SIGNAL(readyChanged()), this, SLOT(onMapReadyChanged()));
         setTileSource(tiles);
     }
 }
@@ -51,12 +54,62 @@ void MapWidget::setModels(DeviceMarkersModel *markers, TrackModel *track) {
         return;
     r->setProperty("markers", QVariant::fromValue<QObject *>(markers));
     r->setProperty("track", QVariant::fromValue<QObject *>(track));
+    m_markers = markers;
     if (markers) {
         auto bump = [r] { r->setProperty("markersRevision", r->property("markersRevision").toInt() + 1); };
         connect(markers, &QAbstractItemModel::dataChanged, r, bump);
         connect(markers, &QAbstractItemModel::rowsInserted, r, bump);
         connect(markers, &QAbstractItemModel::rowsRemoved, r, bump);
+        // A device appears on the map: show it (and the others) unless the user moved the map.
+        connect(markers, &QAbstractItemModel::rowsInserted, this, &MapWidget::autoFit);
+        connect(markers, &QAbstractItemModel::modelReset, this, &MapWidget::autoFit);
+        autoFit();
     }
+}
+
+void MapWidget::setAutoFit(bool on) {
+    m_autoFit = on;
+    if (on)
+        autoFit();
+}
+
+bool MapWidget::userMovedMap() const {
+    return rootObject() && rootObject()->property("userMoved").toBool();
+}
+
+void MapWidget::autoFit() {
+    if (m_autoFit && !userMovedMap())
+        fitMarkers();
+}
+
+void MapWidget::onMapReadyChanged() {
+    if (m_fitPending && isMapReady()) {
+        m_fitPending = false;
+        fitMarkers();
+    }
+}
+
+void MapWidget::fitMarkers() {
+    QQuickItem *r = rootObject();
+    if (!r || !m_markers)
+        return;
+    QGeoRectangle box = m_markers->bounds();
+    if (!box.isValid())
+        return;
+    if (!isMapReady()) {
+        m_fitPending = true;   // the region needs the map (and its size)
+        r->setProperty("center", QVariant::fromValue(box.center()));
+        return;
+    }
+    constexpr double kStreetZoom = 16;
+    if (box.width() < 1e-4 && box.height() < 1e-4) {   // one device (or all in one place)
+        centerOn(box.center(), kStreetZoom);
+        return;
+    }
+    // A margin around the devices, so that no marker sits on the edge.
+    box.setWidth(std::min(360.0, box.width() * 1.3 + 1e-4));
+    box.setHeight(std::min(170.0, box.height() * 1.3 + 1e-4));
+    QMetaObject::invokeMethod(r, "fitRegion", Q_ARG(QVariant, QVariant::fromValue(box)), Q_ARG(QVariant, kStreetZoom));
 }
 
 void MapWidget::follow(qint64 deviceId) {

@@ -30,6 +30,12 @@ public:
     qint64 followedDevice() const;
     void centerOn(const QGeoCoordinate &c, double zoom = -1);
     void fitTrack();
+    // Shows every device's last fix (a lone device at street level).
+    void fitMarkers();
+    // On (the default): the map fits the devices when the first positions are known and
+    // whenever another device appears, until the user pans or zooms it.
+    void setAutoFit(bool on);
+    bool userMovedMap() const;
     void selectDevice(qint64 deviceId);            // opens its info bubble
 
 signals:
@@ -37,10 +43,16 @@ signals:
 
 private slots:
     void onMarkerClicked(int deviceId);
+    void onMapReadyChanged();
 
 private:
+    void autoFit();
+
     TileSource m_tiles;
     QString m_errors;
+    DeviceMarkersModel *m_markers = nullptr;
+    bool m_autoFit = true;
+    bool m_fitPending = false;   // asked before the map was ready
 };
 
 } // namespace td::ui

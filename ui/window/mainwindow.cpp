@@ -24,6 +24,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QNetworkInterface>
+#include <QQuickItem>
 #include <QStatusBar>
 #include <QTreeView>
 
@@ -357,12 +358,26 @@ void MainWindow::restoreLayout() {
     if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1280, 800);
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+    // Where the map was (shown when no device has a position yet: otherwise the map fits
+    // the devices). A corrupt value is ignored.
+    const QGeoCoordinate c(s.value(QStringLiteral("map/latitude")).toDouble(), s.value(QStringLiteral("map/longitude")).toDouble());
+    const double zoom = s.value(QStringLiteral("map/zoom")).toDouble();
+    if (s.contains(QStringLiteral("map/latitude")) && c.isValid() && zoom >= 1 && zoom <= 22)
+        m_map->centerOn(c, zoom);
 }
 
 void MainWindow::saveLayout() {
     QSettings &s = m_settings.raw();
     s.setValue(QStringLiteral("window/geometry"), saveGeometry());
     s.setValue(QStringLiteral("window/state"), saveState());
+    if (QQuickItem *r = m_map->mapRoot()) {
+        const QGeoCoordinate c = r->property("currentCenter").value<QGeoCoordinate>();
+        if (c.isValid()) {
+            s.setValue(QStringLiteral("map/latitude"), c.latitude());
+            s.setValue(QStringLiteral("map/longitude"), c.longitude());
+            s.setValue(QStringLiteral("map/zoom"), r->property("currentZoom").toDouble());
+        }
+    }
     s.sync();
 }
 

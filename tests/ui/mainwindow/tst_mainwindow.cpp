@@ -24,6 +24,8 @@
 #include <QTreeView>
 #include <QTreeWidget>
 #include <QtQml/qqmlextensionplugin.h>
+#include <QGeoCoordinate>
+#include <QQuickItem>
 #include <QtTest>
 
 Q_IMPORT_QML_PLUGIN(TrackerDesk_MapPlugin)
@@ -86,6 +88,8 @@ void TestMainWindow::layoutPersists() {
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         w.resize(770, 560);  // inside the offscreen screen (800x600), above the minimum size
         w.smsDock()->hide();
+        QTRY_VERIFY_WITH_TIMEOUT(w.map()->isMapReady(), 10000);
+        w.map()->centerOn(QGeoCoordinate(47.3769, 8.5417), 12);   // the user looked at Zurich
         QCoreApplication::processEvents();
         closedSize = w.size();
         QCOMPARE(closedSize.width(), 770);
@@ -98,6 +102,11 @@ void TestMainWindow::layoutPersists() {
     QCOMPARE(w.size(), closedSize);  // not the default size
     QVERIFY(!w.smsDock()->isVisible());
     QVERIFY(w.inspectorDock()->isVisible());
+    // No device has a position: the map opens where it was left.
+    QTRY_VERIFY_WITH_TIMEOUT(w.map()->isMapReady(), 10000);
+    const QGeoCoordinate c = w.map()->mapRoot()->property("currentCenter").value<QGeoCoordinate>();
+    QVERIFY2(c.distanceTo(QGeoCoordinate(47.3769, 8.5417)) < 50, qPrintable(c.toString()));
+    QCOMPARE(w.map()->mapRoot()->property("currentZoom").toDouble(), 12.0);
 }
 
 void TestMainWindow::aboutBox() {

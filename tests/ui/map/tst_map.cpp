@@ -2,7 +2,11 @@
 // application's HTTP proxy, so any request to any other host would be seen) serves
 // magenta tiles; the MapWidget must fetch them and show them in the grabbed image.
 #include "tileserver.h"
+#include "models/mapmodels.h"
 #include "widgets/mapwidget.h"
+
+#include <QGeoRectangle>
+#include <QGeoShape>
 
 #include <QNetworkProxy>
 #include <QQuickItem>
@@ -18,7 +22,29 @@ private slots:
     void drawsTilesFromLoopbackOnly();
     void tileSourceChangeReloads();
     void rejectsBadTileTemplates();
+    void fitsTheDevicesUntilTheUserMovesTheMap();
 };
+
+namespace {
+td::DeviceStatus deviceAt(qint64 id, double lat, double lon) {
+    td::DeviceStatus d;
+    d.device.id = id;
+    d.device.imei = QString::number(358000000000000 + id);
+    td::store::StoredPosition p;
+    p.deviceId = id;
+    p.position.latitude = lat;
+    p.position.longitude = lon;
+    p.position.valid = true;
+    p.position.time = QDateTime::currentDateTimeUtc();
+    d.lastFix = p;
+    return d;
+}
+QGeoRectangle visibleBox(td::ui::MapWidget &map) {
+    QObject *m = map.mapRoot()->property("mapItem").value<QObject *>();
+    return m ? QGeoRectangle(m->property("visibleRegion").value<QGeoShape>().boundingGeoRectangle()) : QGeoRectangle();
+}
+QGeoCoordinate mapCenter(td::ui::MapWidget &map) { return map.mapRoot()->property("currentCenter").value<QGeoCoordinate>(); }
+} // namespace
 
 void TestMap::drawsTilesFromLoopbackOnly() {
     td::test::TileServer server(QColor(0xff, 0x00, 0xff));
@@ -67,6 +93,53 @@ void TestMap::rejectsBadTileTemplates() {
     QVERIFY(why.contains(QLatin1String("{y}")));
     const td::TileSource t{QStringLiteral("http://h/{z}/{x}/{y}.png"), {}};
     QCOMPARE(t.osmPluginHost(), QStringLiteral("http://h/%z/%x/%y.png"));
+}
+
+// Opening the app must show where the trackers are, not the default view (Paris) while the
+// cat is in Utrecht; once the user pans or zooms, the map stays where the user put it, and
+// panning stops following a device.
+void TestMap::fitsTheDevicesUntilTheUserMovesTheMap() {
+    td::test::TileServer server(QColor(0xd0, 0xd0, 0xd0));
+    QVERIFY(server.listen());
+    QTemporaryDir cache;
+    td::DeviceMarkersModel markers;
+    td::TrackModel track;
+    markers.upsert(deviceAt(1, 52.0900, 5.1200));   // known before the map is ready
+    td::ui::MapWidget map({server.tileTemplate(), cache.path()});
+    map.setModels(&markers, &track);
+    map.resize(640, 480);
+    map.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&map));
+    QTRY_VERIFY_WITH_TIMEOUT(map.isMapReady(), 10000);
+    // One device: centred on it at street level.
+    QTRY_VERIFY_WITH_TIMEOUT(mapCenter(map).distanceTo(QGeoCoordinate(52.09, 5.12)) < 50, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(map.mapRoot()->property("currentZoom").toDouble(), 16.0, 5000);
+
+    // A second device 3 km away: both in view, zoomed out no further than needed.
+    markers.upsert(deviceAt(2, 52.1100, 5.1500));
+    QTRY_VERIFY_WITH_TIMEOUT(visibleBox(map).contains(QGeoCoordinate(52.09, 5.12)) && visibleBox(map).contains(QGeoCoordinate(52.11, 5.15)), 5000);
+    const double zoom = map.mapRoot()->property("currentZoom").toDouble();
+    QVERIFY2(zoom >= 11 && zoom < 16, qPrintable(QString::number(zoom)));
+    QVERIFY(!visibleBox(map).contains(QGeoCoordinate(48.8566, 2.3522)));
+
+    // The user drags the map: it is followed no more, and a new device does not move it.
+    map.follow(1);
+    QVERIFY(!map.userMovedMap());
+    const QPoint from(320, 240);
+    QTest::mousePress(map.windowHandle(), Qt::LeftButton, {}, from);
+    for (int i = 1; i <= 10; ++i)
+        QTest::mouseMove(map.windowHandle(), from + QPoint(i * 12, i * 6), 10);
+    QTest::mouseRelease(map.windowHandle(), Qt::LeftButton, {}, from + QPoint(120, 60), 10);
+    QTRY_VERIFY_WITH_TIMEOUT(map.userMovedMap(), 5000);
+    QCOMPARE(map.followedDevice(), qint64(-1));
+    const QGeoCoordinate moved = mapCenter(map);
+    QVERIFY(moved.distanceTo(QGeoCoordinate(52.10, 5.135)) > 100);   // the drag did pan it
+    markers.upsert(deviceAt(3, 48.8566, 2.3522));
+    QTest::qWait(300);
+    QVERIFY(mapCenter(map).distanceTo(moved) < 1);
+    // Asking for it still works.
+    map.fitMarkers();
+    QTRY_VERIFY_WITH_TIMEOUT(visibleBox(map).contains(QGeoCoordinate(48.8566, 2.3522)) && visibleBox(map).contains(QGeoCoordinate(52.11, 5.15)), 5000);
 }
 
 QTEST_MAIN(TestMap)
