@@ -16,6 +16,8 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace td::ui {
 
 namespace {
@@ -61,11 +63,27 @@ public:
             if (col == DeviceListModel::Name && idx.data(DeviceListModel::IsNewRole).toBool())
                 f.setBold(true);  // new devices stand out until named
             p->setFont(f);
-            p->drawText(r, Qt::AlignVCenter | Qt::AlignLeft, o.fontMetrics.elidedText(o.text, Qt::ElideRight, r.width()));
+            p->drawText(r, Qt::AlignVCenter | Qt::AlignLeft, QFontMetrics(f).elidedText(o.text, Qt::ElideRight, r.width()));
             p->restore();
             return;
         }
         QStyledItemDelegate::paint(p, opt, idx);
+    }
+    // Room for what paint() adds: the swatch or the bars, the margins, a bold name.
+    QSize sizeHint(const QStyleOptionViewItem &opt, const QModelIndex &idx) const override {
+        QSize s = QStyledItemDelegate::sizeHint(opt, idx);
+        const int col = idx.column();
+        if (col != DeviceListModel::Name && col != DeviceListModel::Battery && col != DeviceListModel::Signal)
+            return s;
+        QStyleOptionViewItem o(opt);
+        initStyleOption(&o, idx);
+        QFont f = o.font;
+        if (col == DeviceListModel::Name && idx.data(DeviceListModel::IsNewRole).toBool())
+            f.setBold(true);
+        const int text = QFontMetrics(f).horizontalAdvance(o.text);
+        const int mark = col == DeviceListModel::Name ? s.height() - 6 - 2 + 6 : 24;   // swatch + gap, or 4 bars
+        s.setWidth(std::max(s.width(), 4 + mark + text + 2 + 4));
+        return s;
     }
 };
 } // namespace
