@@ -26,6 +26,11 @@ namespace td::cli {
 
 namespace {
 
+// "1 track", "3 tracks".
+QString counted(qint64 n, const char *one, const char *many) {
+    return QStringLiteral("%1 %2").arg(n).arg(QLatin1String(n == 1 ? one : many));
+}
+
 QString humanSize(qint64 bytes) {
     if (bytes < 10 * 1024)
         return QStringLiteral("%1 bytes").arg(bytes);
@@ -258,13 +263,15 @@ int runExport(const QStringList &args) {
         QString summary;
         const QString where = toStdout ? QStringLiteral("standard output") : QDir::toNativeSeparators(target);
         if (fmt->kind == exporter::ExportKind::Frames) {
-            summary = QStringLiteral("exported %1 frames (%2 packets, %3 connections) to %4 (%5)\n")
-                          .arg(r.frames).arg(r.packets).arg(r.connections).arg(where, humanSize(r.bytes));
+            summary = QStringLiteral("exported %1 (%2, %3) to %4 (%5)\n")
+                          .arg(counted(r.frames, "frame", "frames"), counted(r.packets, "packet", "packets"),
+                               counted(r.connections, "connection", "connections"), where, humanSize(r.bytes));
             if (r.frames == 0)
                 summary += QStringLiteral("note: no frames matched the devices and time range\n");
         } else {
-            summary = QStringLiteral("exported %1 points (%2 tracks, %3 segments) to %4 as %5 (%6)")
-                          .arg(r.points).arg(r.tracks).arg(r.segments).arg(where, fmt->name, humanSize(r.bytes));
+            summary = QStringLiteral("exported %1 (%2, %3) to %4 as %5 (%6)")
+                          .arg(counted(r.points, "point", "points"), counted(r.tracks, "track", "tracks"),
+                               counted(r.segments, "segment", "segments"), where, fmt->name, humanSize(r.bytes));
             if (r.skipped > 0)
                 summary += QStringLiteral("; skipped %1 fixes (invalid, no coordinates%2)")
                                .arg(r.skipped)
