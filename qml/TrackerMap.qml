@@ -26,6 +26,7 @@ Item {
     property int markersRevision: 0        // bumped by C++ when marker data changes
     // The user panned or zoomed the map: C++ stops fitting it to the devices, and panning
     // stops following a device.
+    property string tileError: ""          // set by C++ when the tile source does not answer
     property bool userMoved: false
     function userPanned() { userMoved = true; followDeviceId = -1 }
     // Shows `region` (a geoRectangle), zoomed in no further than `maxZoom`.
@@ -243,6 +244,24 @@ Item {
                     TapHandler { onTapped: root.selectedDeviceId = -1 }
                 }
             }
+        }
+    }
+
+    // ---- why the map has no tiles (offline, wrong tile URL, ...) ----
+    Rectangle {
+        objectName: "tileErrorBanner"
+        visible: root.tileError !== ""
+        anchors { left: parent.left; right: parent.right; top: parent.top; margins: 8 }
+        height: tileErrorText.implicitHeight + 12
+        radius: 4
+        color: "#fff3cd"
+        border.color: "#d6b656"
+        z: 100
+        Text {
+            id: tileErrorText
+            anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: 8 }
+            wrapMode: Text.Wrap
+            text: root.tileError
         }
     }
 

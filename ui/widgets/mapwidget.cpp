@@ -3,6 +3,10 @@
 #include "models/mapmodels.h"
 
 #include <QDir>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QTimer>
 #include <QQmlEngine>
 #include <QQuickItem>
 
@@ -12,6 +16,11 @@ namespace td::ui {
 
 MapWidget::MapWidget(const TileSource &tiles, QWidget *parent) : QQuickWidget(parent), m_tiles(tiles) {
     setResizeMode(QQuickWidget::SizeRootObjectToView);
+    m_net = new QNetworkAccessManager(this);
+    m_probeRetry = new QTimer(this);
+    m_probeRetry->setSingleShot(true);
+    m_probeRetry->setInterval(60000);
+    connect(m_probeRetry, &QTimer::timeout, this, &MapWidget::probeTiles);
     QDir().mkpath(tiles.cacheDir);
     connect(this, &QQuickWidget::statusChanged, this, [this](QQuickWidget::Status s) {
         if (s == QQuickWidget::Error) {
@@ -45,6 +54,51 @@ void MapWidget::setTileSource(const TileSource &tiles) {
         r->setProperty("cacheDirectory", tiles.cacheDir);
         r->setProperty("tileHost", tiles.osmPluginHost());
     }
+    probeTiles();
+}
+
+void MapWidget::probeTiles() {
+    m_probeRetry->stop();
+    if (m_probe) {
+        m_probe->disconnect(this);
+        m_probe->abort();
+        m_probe->deleteLater();
+        m_probe = nullptr;
+    }
+    QString url = m_tiles.urlTemplate;
+    url.replace(QLatin1String("{z}"), QLatin1String("0")).replace(QLatin1String("{x}"), QLatin1String("0")).replace(QLatin1String("{y}"), QLatin1String("0"));
+    QNetworkRequest req{QUrl(url)};
+    req.setHeader(QNetworkRequest::UserAgentHeader, QStringLiteral("TrackerDesk/" TD_VERSION));
+    req.setTransferTimeout(15000);
+    m_probe = m_net->get(req);
+    QNetworkReply *reply = m_probe;
+    connect(reply, &QNetworkReply::finished, this, [this, reply] {
+        reply->deleteLater();
+        if (reply != m_probe)
+            return;
+        m_probe = nullptr;
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        if (reply->error() == QNetworkReply::NoError && (status == 0 || status < 400)) {
+            setTileError({});
+            return;
+        }
+        const QString host = reply->url().host();
+        setTileError(tr("Map tiles cannot be loaded from %1: %2. Markers and tracks are still drawn; "
+                        "the tile source is in Settings.")
+                         .arg(host.isEmpty() ? reply->url().toString() : host, reply->errorString()));
+        m_probeRetry->start();   // the network may come back
+    });
+}
+
+void MapWidget::setTileError(const QString &error) {
+    if (error == m_tileError)
+        return;
+    m_tileError = error;
+    if (!error.isEmpty())
+        qWarning("map: %s", qPrintable(error));
+    if (QQuickItem *r = rootObject())
+        r->setProperty("tileError", error);
+    emit tileErrorChanged(error);
 }
 
 
@@ -107,8 +161,8 @@ void MapWidget::fitMarkers() {
         return;
     }
     // A margin around the devices, so that no marker sits on the edge.
-    box.setWidth(std::min(360.0, box.width() * 1.3 + 1e-4));
-    box.setHeight(std::min(170.0, box.height() * 1.3 + 1e-4));
+    box.setWidth(std::min(360.0, box.width() * 1.6 + 1e-4));
+    box.setHeight(std::min(170.0, box.height() * 1.6 + 1e-4));
     QMetaObject::invokeMethod(r, "fitRegion", Q_ARG(QVariant, QVariant::fromValue(box)), Q_ARG(QVariant, kStreetZoom));
 }
 

@@ -8,6 +8,10 @@
 #include <QGeoCoordinate>
 #include <QQuickWidget>
 
+class QNetworkAccessManager;
+class QNetworkReply;
+class QTimer;
+
 namespace td {
 class DeviceMarkersModel;
 class TrackModel;
@@ -36,10 +40,15 @@ public:
     // whenever another device appears, until the user pans or zooms it.
     void setAutoFit(bool on);
     bool userMovedMap() const;
+    // Why tiles cannot be fetched from the tile source (empty: they can). The map asks the
+    // source for one tile when it is set, and again every minute while that fails; the
+    // map shows the reason over the tiles (offline, wrong URL, refused...).
+    QString tileError() const { return m_tileError; }
     void selectDevice(qint64 deviceId);            // opens its info bubble
 
 signals:
     void markerClicked(qint64 deviceId);
+    void tileErrorChanged(const QString &error);
 
 private slots:
     void onMarkerClicked(int deviceId);
@@ -47,12 +56,18 @@ private slots:
 
 private:
     void autoFit();
+    void probeTiles();
+    void setTileError(const QString &error);
 
     TileSource m_tiles;
     QString m_errors;
     DeviceMarkersModel *m_markers = nullptr;
     bool m_autoFit = true;
     bool m_fitPending = false;   // asked before the map was ready
+    QNetworkAccessManager *m_net = nullptr;
+    QNetworkReply *m_probe = nullptr;
+    QTimer *m_probeRetry = nullptr;
+    QString m_tileError;
 };
 
 } // namespace td::ui

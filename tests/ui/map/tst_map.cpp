@@ -10,6 +10,7 @@
 
 #include <QNetworkProxy>
 #include <QQuickItem>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QtQml/qqmlextensionplugin.h>
 #include <QtTest>
@@ -23,6 +24,7 @@ private slots:
     void tileSourceChangeReloads();
     void rejectsBadTileTemplates();
     void fitsTheDevicesUntilTheUserMovesTheMap();
+    void saysWhyThereAreNoTiles();
 };
 
 namespace {
@@ -140,6 +142,36 @@ void TestMap::fitsTheDevicesUntilTheUserMovesTheMap() {
     // Asking for it still works.
     map.fitMarkers();
     QTRY_VERIFY_WITH_TIMEOUT(visibleBox(map).contains(QGeoCoordinate(48.8566, 2.3522)) && visibleBox(map).contains(QGeoCoordinate(52.11, 5.15)), 5000);
+}
+
+// Offline (or a wrong tile URL), the map was plain grey with no word of why.
+void TestMap::saysWhyThereAreNoTiles() {
+    quint16 deadPort = 0;
+    {
+        QTcpServer s;   // a port nobody listens on any more
+        QVERIFY(s.listen(QHostAddress::LocalHost, 0));
+        deadPort = s.serverPort();
+    }
+    QTemporaryDir cache;
+    td::ui::MapWidget map({QStringLiteral("http://127.0.0.1:%1/{z}/{x}/{y}.png").arg(deadPort), cache.path()});
+    map.resize(640, 480);
+    map.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&map));
+    QTRY_VERIFY_WITH_TIMEOUT(!map.tileError().isEmpty(), 15000);
+    QVERIFY2(map.tileError().contains(QLatin1String("127.0.0.1")) && map.tileError().contains(QLatin1String("refused")),
+             qPrintable(map.tileError()));
+    auto *banner = map.mapRoot()->findChild<QQuickItem *>(QStringLiteral("tileErrorBanner"));
+    QVERIFY(banner);
+    QTRY_VERIFY(banner->isVisible());
+    // Another tile source that answers: the banner goes.
+    td::test::TileServer server(QColor(0x20, 0x80, 0x20));
+    QVERIFY(server.listen());
+    map.setTileSource({server.tileTemplate(), cache.path()});
+    QTRY_VERIFY_WITH_TIMEOUT(map.tileError().isEmpty(), 15000);
+    QTRY_VERIFY(!banner->isVisible());
+    // A server that answers, but not with tiles (404): said too.
+    map.setTileSource({QStringLiteral("http://127.0.0.1:%1/nothing/{z}/{x}/{y}").arg(server.port()), cache.path()});
+    QTRY_VERIFY_WITH_TIMEOUT(!map.tileError().isEmpty(), 15000);
 }
 
 QTEST_MAIN(TestMap)
