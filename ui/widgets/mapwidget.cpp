@@ -192,6 +192,7 @@ void MapWidget::centerOn(const QGeoCoordinate &c, double zoom) {
 }
 
 void MapWidget::fitTrack() {
+    m_autoFit = false;   // the user asked for this view: a device appearing must not take it away
     if (QQuickItem *r = rootObject())
         QMetaObject::invokeMethod(r, "fitTrack");
 }

@@ -37,7 +37,8 @@ public:
     // Shows every device's last fix (a lone device at street level).
     void fitMarkers();
     // On (the default): the map fits the devices when the first positions are known and
-    // whenever another device appears, until the user pans or zooms it.
+    // whenever another device appears, until the user pans or zooms it (or shows a track:
+    // fitTrack() turns it off).
     void setAutoFit(bool on);
     bool userMovedMap() const;
     // Why tiles cannot be fetched from the tile source (empty: they can). The map asks the

@@ -79,6 +79,7 @@ MainWindow::MainWindow(AppSettings &settings, const StartOptions &options, Track
         m_devicesPane->setHistoryInfo(QString());
     });
     connect(m_devicesPane, &DevicesPane::followRequested, this, [this](qint64 id) {
+        m_map->setAutoFit(false);   // the user chose what to look at
         m_map->follow(id);
         m_map->centerOn(m_markerModel->coordinateOf(id), 16);
         statusBar()->showMessage(tr("Following %1 (pan the map to stop)").arg(m_deviceModel->deviceAt(m_deviceModel->rowOfDevice(id)).device.imei), 5000);
@@ -86,6 +87,7 @@ MainWindow::MainWindow(AppSettings &settings, const StartOptions &options, Track
     connect(m_devicesPane, &DevicesPane::centerRequested, this, [this](qint64 id) {
         const QGeoCoordinate c = m_markerModel->coordinateOf(id);
         if (c.isValid()) {
+            m_map->setAutoFit(false);
             m_map->centerOn(c, 16);
             m_map->selectDevice(id);
         } else {

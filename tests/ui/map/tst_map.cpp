@@ -24,6 +24,7 @@ private slots:
     void tileSourceChangeReloads();
     void rejectsBadTileTemplates();
     void fitsTheDevicesUntilTheUserMovesTheMap();
+    void aViewTheUserAskedForStays();
     void saysWhyThereAreNoTiles();
 };
 
@@ -142,6 +143,28 @@ void TestMap::fitsTheDevicesUntilTheUserMovesTheMap() {
     // Asking for it still works.
     map.fitMarkers();
     QTRY_VERIFY_WITH_TIMEOUT(visibleBox(map).contains(QGeoCoordinate(48.8566, 2.3522)) && visibleBox(map).contains(QGeoCoordinate(52.11, 5.15)), 5000);
+}
+
+// Showing a history track is the user's choice of view: a device appearing afterwards must
+// not pull the map away from it.
+void TestMap::aViewTheUserAskedForStays() {
+    td::test::TileServer server(QColor(0xd0, 0xd0, 0xd0));
+    QVERIFY(server.listen());
+    QTemporaryDir cache;
+    td::DeviceMarkersModel markers;
+    td::TrackModel track;
+    markers.upsert(deviceAt(1, 52.0900, 5.1200));
+    td::ui::MapWidget map({server.tileTemplate(), cache.path()});
+    map.setModels(&markers, &track);
+    map.resize(640, 480);
+    map.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&map));
+    QTRY_VERIFY_WITH_TIMEOUT(map.isMapReady() && mapCenter(map).distanceTo(QGeoCoordinate(52.09, 5.12)) < 50, 10000);
+    map.fitTrack();
+    map.centerOn(QGeoCoordinate(52.2, 5.3), 14);   // where the track is
+    markers.upsert(deviceAt(2, 48.8566, 2.3522));
+    QTest::qWait(300);
+    QVERIFY2(mapCenter(map).distanceTo(QGeoCoordinate(52.2, 5.3)) < 1, qPrintable(mapCenter(map).toString()));
 }
 
 // Offline (or a wrong tile URL), the map was plain grey with no word of why.
