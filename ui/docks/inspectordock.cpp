@@ -19,6 +19,8 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace td::ui {
 
 InspectorPane::InspectorPane(QWidget *parent) : QWidget(parent) {
@@ -102,13 +104,21 @@ InspectorPane::InspectorPane(QWidget *parent) : QWidget(parent) {
     m_list->horizontalHeader()->setSectionResizeMode(FrameListModel::Summary, QHeaderView::Stretch);
     m_list->setWordWrap(false);
     m_list->setContextMenuPolicy(Qt::CustomContextMenu);
-    m_list->setColumnWidth(FrameListModel::Time, 90);
-    m_list->setColumnWidth(FrameListModel::Direction, 32);
-    m_list->setColumnWidth(FrameListModel::Peer, 112);
-    m_list->setColumnWidth(FrameListModel::Device, 80);
-    m_list->setColumnWidth(FrameListModel::Protocol, 48);
-    m_list->setColumnWidth(FrameListModel::Type, 120);
-    m_list->setColumnWidth(FrameListModel::Length, 44);
+    // Narrow columns leave the room to the summary; each at least as wide as its header (with
+    // larger fonts fixed pixels cut "Protocol" and "Length"). Named devices show their name,
+    // so the device column need not hold a whole IMEI.
+    const auto setWidth = [this](int column, const QString &sample) {
+        const QString header = m_model->headerData(column, Qt::Horizontal).toString();
+        const int room = m_list->horizontalHeader()->fontMetrics().horizontalAdvance(header) + 16;
+        m_list->setColumnWidth(column, std::max(m_list->fontMetrics().horizontalAdvance(sample) + 10, room));
+    };
+    setWidth(FrameListModel::Time, QStringLiteral("00:00:00.000"));
+    setWidth(FrameListModel::Direction, QStringLiteral("out"));
+    setWidth(FrameListModel::Peer, QStringLiteral("127.0.0.1:50000"));
+    setWidth(FrameListModel::Device, QStringLiteral("35800000"));
+    setWidth(FrameListModel::Protocol, QStringLiteral("jt808"));
+    setWidth(FrameListModel::Type, QStringLiteral("Location rep"));
+    setWidth(FrameListModel::Length, QStringLiteral("100"));
 
     connect(m_list->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &cur) { onCurrentRowChanged(cur); });
