@@ -130,7 +130,13 @@ bool TrackerService::start(const ServiceConfig &config, QString *error) {
     server::TrackerServer *s = m_server.get();
     connect(s, &server::TrackerServer::committed, this, &TrackerService::onCommitted);
     connect(s, &server::TrackerServer::connectionOpened, this, &TrackerService::connectionOpened);
-    connect(s, &server::TrackerServer::connectionClosed, this, &TrackerService::connectionClosed);
+    // What the connection brought is published first: a log (headless) or a view reads the
+    // last fix before the disconnect, not after it.
+    connect(s, &server::TrackerServer::connectionClosed, this,
+            [this](const QString &peer, const QString &deviceKey, const QString &reason) {
+                publish();
+                emit connectionClosed(peer, deviceKey, reason);
+            });
     connect(s, &server::TrackerServer::connectionCountChanged, this, &TrackerService::connectionCountChanged);
     connect(s, &server::TrackerServer::deviceRefused, this, &TrackerService::deviceRefused);
     connect(s, &server::TrackerServer::logMessage, this, &TrackerService::logMessage);

@@ -153,6 +153,7 @@ class TestServer : public QObject {
     Q_OBJECT
 private slots:
     void gt06LoginPositionHeartbeat();
+    void lastFixIsPublishedBeforeTheDisconnect();
     void topinLoginPositionHeartbeat();
     void jt808RegisterAuthLocationHeartbeat();
     void chunkedAndCoalescedWrites();
@@ -241,6 +242,30 @@ void TestServer::gt06LoginPositionHeartbeat() {
     const auto events = s.events(stored2[2].deviceId, {}, {});
     QVERIFY(std::any_of(events.begin(), events.end(), [](const store::Event &e) { return e.kind == QLatin1String("login"); }));
     QVERIFY(std::any_of(events.begin(), events.end(), [](const store::Event &e) { return e.kind == QLatin1String("online"); }));
+}
+
+// The headless log printed a tracker's last fix after its "disconnect" line (fixes are
+// published in batches): the order of the signals must be the order of the events.
+void TestServer::lastFixIsPublishedBeforeTheDisconnect() {
+    Fixture f([](ServiceConfig &c) { c.publishIntervalMs = 60000; });   // no batch would go out by itself
+    QStringList events;
+    connect(&f.service, &TrackerService::positionsStored, this, [&](const QList<store::StoredPosition> &p) {
+        for (const store::StoredPosition &sp : p)
+            events << QStringLiteral("fix %1").arg(sp.position.latitude, 0, 'f', 3);
+    });
+    connect(&f.service, &TrackerService::connectionClosed, this, [&](const QString &, const QString &key, const QString &) {
+        events << QStringLiteral("disconnect %1").arg(key);
+    });
+    {
+        Client c;
+        QVERIFY(c.connectTo(f.port()));
+        c.send(gt06::encodeLogin(kImei, 1, 120, 0x3600));
+        QCOMPARE(c.take(10).toHex(), gt06::encodeAck(0x01, 1).toHex());
+        c.send(gt06::encodeGpsLbs(2, fixAt(kT0, 52.123, 5.1)));
+        QCOMPARE(c.take(10).toHex(), gt06::encodeAck(0x22, 2).toHex());
+    }   // closed right after the ack
+    QTRY_COMPARE(events.size(), 2);
+    QCOMPARE(events, (QStringList{QStringLiteral("fix 52.123"), QStringLiteral("disconnect %1").arg(kImei)}));
 }
 
 void TestServer::topinLoginPositionHeartbeat() {
