@@ -24,9 +24,9 @@ Item {
     property int followDeviceId: -1        // >= 0: keep this device's marker centred
     property int selectedDeviceId: -1      // marker whose info bubble is open
     property int markersRevision: 0        // bumped by C++ when marker data changes
+    property string tileError: ""          // set by C++ when the tile source does not answer
     // The user panned or zoomed the map: C++ stops fitting it to the devices, and panning
     // stops following a device.
-    property string tileError: ""          // set by C++ when the tile source does not answer
     property bool userMoved: false
     function userPanned() { userMoved = true; followDeviceId = -1 }
     // Shows `region` (a geoRectangle), zoomed in no further than `maxZoom`.

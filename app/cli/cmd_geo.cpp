@@ -130,11 +130,9 @@ int status(const QStringList &args) {
     out += QStringLiteral("geolocation   %1, providers in order: %2\n")
                .arg(c.enabled ? QStringLiteral("on") : QStringLiteral("OFF"), c.providers.join(QStringLiteral(", ")));
     out += QStringLiteral("web service   %1 (%2)\n").arg(web.displayUrl(), c.urlOrigin);
-    const QString host = w.url.host().toLower();
-    const bool google = host == QLatin1String("googleapis.com") || host.endsWith(QLatin1String(".googleapis.com"));
     out += QStringLiteral("API key       %1\n")
                .arg(!c.apiKey.isEmpty() ? QStringLiteral("set, from %1").arg(c.keyOrigin)
-                    : google ? QStringLiteral("none (Google's service needs one: no web lookups until it is set)")
+                    : web.isGoogle() ? QStringLiteral("none (Google's service needs one: no web lookups until it is set)")
                              : QStringLiteral("none"));
     out += QStringLiteral("requests      %1 today of a budget of %2\n")
                .arg(gs.requestsOn(QDate::currentDate().toString(Qt::ISODate))).arg(c.dailyBudget);

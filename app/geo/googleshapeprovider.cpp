@@ -78,6 +78,8 @@ GoogleShapeProvider::~GoogleShapeProvider() {
     }
 }
 
+bool GoogleShapeProvider::isGoogle() const { return isGoogleHost(m_config.url); }
+
 QString GoogleShapeProvider::displayName() const {
     return isGoogleHost(m_config.url) ? QStringLiteral("Google Geolocation API")
                                       : QStringLiteral("Geolocation service at %1").arg(m_config.url.host());

@@ -38,6 +38,8 @@ public:
 
     QString id() const override { return QStringLiteral("web"); }
     QString displayName() const override;
+    // The service is Google's (it answers nothing without an API key).
+    bool isGoogle() const;
     bool usesNetwork() const override { return true; }
     bool canResolve(const GeoQuery &query, QString *why) const override;
     void resolve(const GeoQuery &query, Done done) override;

@@ -809,14 +809,24 @@ void decodeVendorLocation(Ctx &ctx, Cursor &c) {
 
 } // namespace detail
 
+namespace {
+// Names that also set a bit of kAlarmBits (the direction is in the alarm's extra data).
+struct AlarmAlias {
+    const char *machine;
+    int bit;
+};
+constexpr AlarmAlias kAlarmAliases[] = {
+    {"geofenceEnter", 20}, {"geofenceExit", 20}, {"routeEnter", 21}, {"routeExit", 21},
+};
+} // namespace
+
 std::optional<int> alarmBit(const QString &machineName) {
     for (const auto &a : detail::kAlarmBits)
         if (machineName == QLatin1String(a.machine))
             return a.bit;
-    if (machineName == QLatin1String("geofenceEnter") || machineName == QLatin1String("geofenceExit"))
-        return 20;
-    if (machineName == QLatin1String("routeEnter") || machineName == QLatin1String("routeExit"))
-        return 21;
+    for (const AlarmAlias &a : kAlarmAliases)
+        if (machineName == QLatin1String(a.machine))
+            return a.bit;
     return std::nullopt;
 }
 
@@ -824,10 +834,9 @@ QStringList alarmNames() {
     QStringList names;
     for (const auto &a : detail::kAlarmBits) {
         names << QLatin1String(a.machine);
-        if (a.bit == 20)
-            names << QStringLiteral("geofenceEnter") << QStringLiteral("geofenceExit");
-        if (a.bit == 21)
-            names << QStringLiteral("routeEnter") << QStringLiteral("routeExit");
+        for (const AlarmAlias &alias : kAlarmAliases)
+            if (alias.bit == a.bit)
+                names << QLatin1String(alias.machine);
     }
     names.removeDuplicates();
     return names;

@@ -11,6 +11,7 @@
 #include <QNetworkProxy>
 #include <QQuickItem>
 #include <QTcpServer>
+#include <memory>
 #include <QTemporaryDir>
 #include <QtQml/qqmlextensionplugin.h>
 #include <QtTest>
@@ -46,6 +47,24 @@ QGeoRectangle visibleBox(td::ui::MapWidget &map) {
     QObject *m = map.mapRoot()->property("mapItem").value<QObject *>();
     return m ? QGeoRectangle(m->property("visibleRegion").value<QGeoShape>().boundingGeoRectangle()) : QGeoRectangle();
 }
+// A shown map over a marker model that knew device 1 (Utrecht) before the map was ready.
+struct MarkerMap {
+    td::test::TileServer server{QColor(0xd0, 0xd0, 0xd0)};
+    QTemporaryDir cache;
+    td::DeviceMarkersModel markers;
+    td::TrackModel track;
+    std::unique_ptr<td::ui::MapWidget> map;
+    bool show() {
+        if (!server.listen())
+            return false;
+        markers.upsert(deviceAt(1, 52.0900, 5.1200));
+        map = std::make_unique<td::ui::MapWidget>(td::TileSource{server.tileTemplate(), cache.path()});
+        map->setModels(&markers, &track);
+        map->resize(640, 480);
+        map->show();
+        return QTest::qWaitForWindowExposed(map.get());
+    }
+};
 QGeoCoordinate mapCenter(td::ui::MapWidget &map) { return map.mapRoot()->property("currentCenter").value<QGeoCoordinate>(); }
 } // namespace
 
@@ -102,17 +121,10 @@ void TestMap::rejectsBadTileTemplates() {
 // cat is in Utrecht; once the user pans or zooms, the map stays where the user put it, and
 // panning stops following a device.
 void TestMap::fitsTheDevicesUntilTheUserMovesTheMap() {
-    td::test::TileServer server(QColor(0xd0, 0xd0, 0xd0));
-    QVERIFY(server.listen());
-    QTemporaryDir cache;
-    td::DeviceMarkersModel markers;
-    td::TrackModel track;
-    markers.upsert(deviceAt(1, 52.0900, 5.1200));   // known before the map is ready
-    td::ui::MapWidget map({server.tileTemplate(), cache.path()});
-    map.setModels(&markers, &track);
-    map.resize(640, 480);
-    map.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&map));
+    MarkerMap f;
+    QVERIFY(f.show());
+    td::DeviceMarkersModel &markers = f.markers;
+    td::ui::MapWidget &map = *f.map;
     QTRY_VERIFY_WITH_TIMEOUT(map.isMapReady(), 10000);
     // One device: centred on it at street level.
     QTRY_VERIFY_WITH_TIMEOUT(mapCenter(map).distanceTo(QGeoCoordinate(52.09, 5.12)) < 50, 10000);
@@ -148,17 +160,10 @@ void TestMap::fitsTheDevicesUntilTheUserMovesTheMap() {
 // Showing a history track is the user's choice of view: a device appearing afterwards must
 // not pull the map away from it.
 void TestMap::aViewTheUserAskedForStays() {
-    td::test::TileServer server(QColor(0xd0, 0xd0, 0xd0));
-    QVERIFY(server.listen());
-    QTemporaryDir cache;
-    td::DeviceMarkersModel markers;
-    td::TrackModel track;
-    markers.upsert(deviceAt(1, 52.0900, 5.1200));
-    td::ui::MapWidget map({server.tileTemplate(), cache.path()});
-    map.setModels(&markers, &track);
-    map.resize(640, 480);
-    map.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&map));
+    MarkerMap f;
+    QVERIFY(f.show());
+    td::DeviceMarkersModel &markers = f.markers;
+    td::ui::MapWidget &map = *f.map;
     QTRY_VERIFY_WITH_TIMEOUT(map.isMapReady() && mapCenter(map).distanceTo(QGeoCoordinate(52.09, 5.12)) < 50, 10000);
     map.fitTrack();
     map.centerOn(QGeoCoordinate(52.2, 5.3), 14);   // where the track is
