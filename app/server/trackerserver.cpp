@@ -6,14 +6,14 @@
 
 #include <QCoreApplication>
 #include <QTcpServer>
-#include <QTcpSocket>
 #include <QTimeZone>
+
+#include <functional>
 
 namespace td::server {
 
 struct TrackerServer::Connection {
-    quint64 id = 0;
-    QTcpSocket *socket = nullptr;
+    quint64 id = 0;                   // also its name in m_sockets
     QString address;                  // peer address (IPv4 when mapped)
     quint16 port = 0;
     QString peer;                     // "address:port"
@@ -49,6 +49,19 @@ constexpr int kUnidentifiedSlice = 1024;       // bytes per connection and turn 
 constexpr int kBacklogTurnBudget = 4 * 1024;  // bytes per event-loop turn for all of them
 constexpr int kMaxSniffBytes = 4096;  // undecided this long: not a protocol we know
 
+// A listening port: hands every accepted descriptor to the server (its ServerSockets
+// take it over), instead of wrapping it in a QTcpSocket of its own.
+class Listener final : public QTcpServer {
+public:
+    Listener(QObject *parent, std::function<void(qintptr)> accepted) : QTcpServer(parent), m_accepted(std::move(accepted)) {}
+
+protected:
+    void incomingConnection(qintptr descriptor) override { m_accepted(descriptor); }
+
+private:
+    std::function<void(qintptr)> m_accepted;
+};
+
 QString normalisedAddress(const QHostAddress &a) {
     bool ok = false;
     const quint32 v4 = a.toIPv4Address(&ok);
@@ -61,6 +74,11 @@ TrackerServer::TrackerServer(store::StoreWriter *writer, QObject *parent) : QObj
     qRegisterMetaType<QList<td::server::CommittedFrame>>();
     qRegisterMetaType<td::server::LogLevel>();
     m_clock.start();
+    QString note;
+    m_sockets = makeServerSockets(this, &note);
+    if (!note.isEmpty())
+        QTimer::singleShot(0, this, [this, note] { log(LogLevel::Warning, note); });
+    m_readBuffer.reset(new char[kFeedSlice]);
     connect(m_writer, &store::StoreWriter::committed, this, &TrackerServer::onCommitted);
     connect(m_writer, &store::StoreWriter::failed, this, &TrackerServer::onFailed);
     connect(&m_sweepTimer, &QTimer::timeout, this, &TrackerServer::sweep);
@@ -70,13 +88,8 @@ TrackerServer::TrackerServer(store::StoreWriter *writer, QObject *parent) : QObj
 
 TrackerServer::~TrackerServer() {
     stopListening();
-    const auto conns = m_connections.values();
-    for (Connection *c : conns) {
-        c->socket->disconnect(this);
-        c->socket->abort();
-        delete c->socket;
-        delete c;
-    }
+    m_sockets.reset();   // closes every connection
+    qDeleteAll(m_connections);
     m_connections.clear();
     qDeleteAll(std::exchange(m_closed, {}));
 }
@@ -97,8 +110,8 @@ bool TrackerServer::listen(QString *error) {
             stopListening();
             return false;
         }
-        auto *s = new QTcpServer(this);
-        s->setMaxPendingConnections(1024);
+        const QString fixed = spec.protocol;
+        auto *s = new Listener(this, [this, fixed](qintptr descriptor) { onNewConnection(descriptor, fixed); });
         s->setListenBacklogSize(4096);
         if (!s->listen(spec.address, spec.port)) {
             if (error && s->serverError() == QAbstractSocket::AddressInUseError)
@@ -114,8 +127,6 @@ bool TrackerServer::listen(QString *error) {
             stopListening();
             return false;
         }
-        const QString fixed = spec.protocol;
-        connect(s, &QTcpServer::pendingConnectionAvailable, this, [this, s, fixed] { onNewConnection(s, fixed); });
         m_servers << s;
     }
     return true;
@@ -175,75 +186,95 @@ QByteArray TrackerServer::lastFrameOf(const QString &imei) const {
 // ---------------------------------------------------------------------------------------
 // connections
 
-void TrackerServer::onNewConnection(QTcpServer *server, const QString &fixedProtocol) {
-    while (QTcpSocket *s = server->nextPendingConnection()) {
-        const QString address = normalisedAddress(s->peerAddress());
-        const quint16 port = s->peerPort();
-        QString refusal;
-        if (m_shuttingDown)
-            refusal = QStringLiteral("server shutting down");
-        else if (m_connections.size() >= m_config.maxConnections)
-            refusal = QStringLiteral("connection limit reached (%1 connections)").arg(m_config.maxConnections);
-        else if (m_perIp.value(address) >= m_config.maxConnectionsPerIp)
-            refusal = QStringLiteral("too many connections from this address (limit %1)").arg(m_config.maxConnectionsPerIp);
-        if (!refusal.isEmpty()) {
-            log(LogLevel::Warning, QStringLiteral("%1:%2 refused: %3").arg(address).arg(port).arg(refusal));
-            s->abort();
-            s->deleteLater();
-            continue;
-        }
-        auto *c = new Connection;
-        c->id = m_nextConnectionId++;
-        c->socket = s;
-        c->address = address;
-        c->port = port;
-        c->peer = QStringLiteral("%1:%2").arg(address).arg(port);
-        c->fixedProtocol = fixedProtocol;
-        c->lastFrameMs = m_clock.elapsed();
-        s->setParent(this);
-        s->setReadBufferSize(kReadChunk);
-        connect(s, &QTcpSocket::readyRead, this, [this, c] { onReadyRead(c); });
-        connect(s, &QTcpSocket::disconnected, this, [this, c] { onDisconnected(c); });
-        connect(s, &QAbstractSocket::errorOccurred, this, [this, c](QAbstractSocket::SocketError e) {
-            if (e != QAbstractSocket::RemoteHostClosedError)
-                closeConnection(c, QStringLiteral("socket error: %1").arg(c->socket->errorString()), false, LogLevel::Warning);
-        });
-        ++m_perIp[address];
-        m_connections.insert(c->id, c);
-        emit connectionOpened(c->peer);
-        emit connectionCountChanged(int(m_connections.size()));
+void TrackerServer::onNewConnection(qintptr descriptor, const QString &fixedProtocol) {
+    const quint64 id = m_nextConnectionId++;
+    QHostAddress peerAddress;
+    quint16 port = 0;
+    QString error;
+    if (!m_sockets->adopt(id, descriptor, &peerAddress, &port, &error)) {
+        log(LogLevel::Warning, QStringLiteral("cannot take an incoming connection: %1").arg(error));
+        return;
     }
+    const QString address = normalisedAddress(peerAddress);
+    QString refusal;
+    if (m_shuttingDown)
+        refusal = QStringLiteral("server shutting down");
+    else if (m_connections.size() >= m_config.maxConnections)
+        refusal = QStringLiteral("connection limit reached (%1 connections)").arg(m_config.maxConnections);
+    else if (m_perIp.value(address) >= m_config.maxConnectionsPerIp)
+        refusal = QStringLiteral("too many connections from this address (limit %1)").arg(m_config.maxConnectionsPerIp);
+    if (!refusal.isEmpty()) {
+        log(LogLevel::Warning, QStringLiteral("%1:%2 refused: %3").arg(address).arg(port).arg(refusal));
+        m_sockets->close(id, false);
+        return;
+    }
+    auto *c = new Connection;
+    c->id = id;
+    c->address = address;
+    c->port = port;
+    c->peer = QStringLiteral("%1:%2").arg(address).arg(port);
+    c->fixedProtocol = fixedProtocol;
+    c->lastFrameMs = m_clock.elapsed();
+    ++m_perIp[address];
+    m_connections.insert(c->id, c);
+    emit connectionOpened(c->peer);
+    emit connectionCountChanged(int(m_connections.size()));
 }
 
-void TrackerServer::onReadyRead(Connection *c) {
+void TrackerServer::socketReadable(quint64 id) {
+    Connection *c = m_connections.value(id);
+    if (!c || c->closing)
+        return;
     if (c->deviceKey.isEmpty()) {
         // Not logged in yet: served from the backlog under a per-turn budget.
         queueBacklog(c);
         return;
     }
     readSome(c, kReadChunk);
-    submitOutbox();
+}
+
+void TrackerServer::socketsBatchDone() { submitOutbox(); }
+
+void TrackerServer::socketFailed(quint64 id, const QString &why) {
+    if (Connection *c = m_connections.value(id))
+        closeConnection(c, why, false, why == QLatin1String("closed by the peer") ? LogLevel::Info : LogLevel::Warning);
 }
 
 // Reads and processes up to `turn` bytes of a connection. Returns the bytes consumed.
+// What is left for later puts the connection in the backlog (its reading paused until
+// the backlog has drained it).
 qint64 TrackerServer::readSome(Connection *c, qint64 turn) {
     qint64 used = 0;
-    while (!c->closing && used < turn && c->socket->bytesAvailable() > 0) {
-        const QByteArray data = c->socket->read(qMin<qint64>(kFeedSlice, turn - used));
-        if (data.isEmpty())
+    bool more = false;
+    while (!c->closing && used < turn) {
+        const qsizetype want = qMin<qint64>(kFeedSlice, turn - used);
+        QString error;
+        const qsizetype n = m_sockets->read(c->id, m_readBuffer.get(), want, &error);
+        if (n == ServerSockets::Closed) {
+            closeConnection(c, QStringLiteral("closed by the peer"), false);
+            return used;
+        }
+        if (n == ServerSockets::Error) {
+            closeConnection(c, QStringLiteral("socket error: %1").arg(error), false, LogLevel::Warning);
+            return used;
+        }
+        if (n <= 0)
             break;
-        used += data.size();
-        m_bytesReceived += data.size();
-        process(c, data);
+        used += n;
+        m_bytesReceived += n;
+        process(c, QByteArray(m_readBuffer.get(), n));
+        more = n == want;
     }
-    if (!c->closing && c->socket->bytesAvailable() > 0)
+    if (!c->closing && more && used >= turn)
         queueBacklog(c);
     return used;
 }
 
 void TrackerServer::queueBacklog(Connection *c) {
-    if (!m_backlog.contains(c->id))
+    if (!m_backlog.contains(c->id)) {
         m_backlog.append(c->id);
+        m_sockets->pauseReading(c->id, true);
+    }
     if (!m_backlogTimer.isActive())
         m_backlogTimer.start(0);
 }
@@ -251,14 +282,18 @@ void TrackerServer::queueBacklog(Connection *c) {
 // Connections that have not logged in share a fixed budget per event-loop turn, round
 // robin, a small slice each. However many junk connections there are, one turn of the
 // event loop does bounded work for them, so the acks of logged-in trackers (served
-// directly in onReadyRead) are not held up behind a flood.
+// directly in socketReadable) are not held up behind a flood.
 void TrackerServer::serveBacklog() {
     qint64 budget = kBacklogTurnBudget;
     while (budget > 0 && !m_backlog.isEmpty()) {
-        Connection *c = m_connections.value(m_backlog.takeFirst());
+        const quint64 id = m_backlog.takeFirst();
+        Connection *c = m_connections.value(id);
         if (!c || c->closing)
             continue;
         budget -= readSome(c, c->deviceKey.isEmpty() ? kUnidentifiedSlice : kReadChunk);
+        // Drained (not queued again at the end): reported by the sockets again.
+        if (!c->closing && (m_backlog.isEmpty() || m_backlog.last() != id))
+            m_sockets->pauseReading(id, false);
         if (budget <= 0)
             break;
     }
@@ -273,8 +308,6 @@ void TrackerServer::submitOutbox() {
     if (!m_outbox.isEmpty())
         m_writer->submit(std::exchange(m_outbox, {}));
 }
-
-void TrackerServer::onDisconnected(Connection *c) { closeConnection(c, QStringLiteral("closed by the peer"), false); }
 
 void TrackerServer::process(Connection *c, const QByteArray &data) {
     QList<proto::StreamEvent> events;
@@ -580,18 +613,7 @@ void TrackerServer::closeConnection(Connection *c, const QString &reason, bool g
     emit connectionClosed(c->peer, c->deviceKey, reason);
     emit connectionCountChanged(int(m_connections.size()));
 
-    QTcpSocket *s = c->socket;
-    s->disconnect(this);
-    if (graceful && s->state() == QAbstractSocket::ConnectedState) {
-        // Let the replies already written go out, then close; bounded in time.
-        connect(s, &QAbstractSocket::disconnected, s, &QObject::deleteLater);
-        QTimer::singleShot(5000, s, [s] { s->abort(); s->deleteLater(); });
-        s->flush();
-        s->disconnectFromHost();
-    } else {
-        s->abort();
-        s->deleteLater();
-    }
+    m_sockets->close(c->id, graceful);  // graceful: the replies already written still go out
     // Deleted on the next event-loop turn: a caller up the stack may still use it.
     if (m_closed.isEmpty())
         QTimer::singleShot(0, this, [this] { qDeleteAll(std::exchange(m_closed, {})); });
@@ -615,6 +637,7 @@ void TrackerServer::sweep() {
 void TrackerServer::onCommitted(const QList<store::WorkResult> &results) {
     QList<CommittedFrame> out;
     out.reserve(results.size());
+    QList<quint64> written;   // connections with replies queued, in order (repeats possible)
     for (const store::WorkResult &r : results) {
         if (m_pending.empty() || m_pending.front().ticket != r.ticket) {
             log(LogLevel::Error, QStringLiteral("internal error: commit result %1 does not match the pending frame").arg(r.ticket));
@@ -628,12 +651,10 @@ void TrackerServer::onCommitted(const QList<store::WorkResult> &results) {
             Connection *c = m_connections.value(p.connectionId);
             if (c && !c->closing) {
                 for (const QByteArray &b : std::as_const(p.writes))
-                    c->socket->write(b);
+                    m_sockets->write(c->id, b);
                 if (p.readNs >= 0)
                     m_ackDelays.record(m_clock.nsecsElapsed() - p.readNs);
-                if (c->socket->bytesToWrite() > m_config.maxPendingWriteBytes)
-                    closeConnection(c, QStringLiteral("peer does not read its replies (%1 bytes pending)").arg(c->socket->bytesToWrite()),
-                                    false, LogLevel::Warning);
+                written.append(c->id);
             }
         }
         if (!p.publish)
@@ -650,6 +671,16 @@ void TrackerServer::onCommitted(const QList<store::WorkResult> &results) {
             info.replies[i].deviceId = r.deviceId;
         }
         out.append(std::move(info));
+    }
+    // One write per connection for all its replies of this commit.
+    m_sockets->flush();
+    for (quint64 id : std::as_const(written)) {
+        Connection *c = m_connections.value(id);
+        if (!c || c->closing)
+            continue;
+        const qint64 pending = m_sockets->bytesToWrite(id);
+        if (pending > m_config.maxPendingWriteBytes)
+            closeConnection(c, QStringLiteral("peer does not read its replies (%1 bytes pending)").arg(pending), false, LogLevel::Warning);
     }
     if (!out.isEmpty())
         emit committed(out);

@@ -11,6 +11,7 @@
 
 #include "server/delayhistogram.h"
 #include "server/serverconfig.h"
+#include "server/serversockets.h"
 #include "store/records.h"
 
 #include <QElapsedTimer>
@@ -22,7 +23,6 @@
 #include <memory>
 
 class QTcpServer;
-class QTcpSocket;
 
 namespace td::store {
 class StoreWriter;
@@ -69,7 +69,7 @@ struct DeviceEntry {                  // what the server needs to know about a d
 
 enum class LogLevel { Info, Warning, Error };
 
-class TrackerServer : public QObject {
+class TrackerServer : public QObject, private SocketsClient {
     Q_OBJECT
 public:
     explicit TrackerServer(store::StoreWriter *writer, QObject *parent = nullptr);
@@ -108,6 +108,8 @@ public:
     // Decode every reply for its summary (an inspector is watching). Off: type and name
     // from a cache, no summary -- the replies are stored and sent the same either way.
     void setDetailedReplies(bool on) { m_detailedReplies = on; }
+    // "epoll" or "qt": what carries the connections (serversockets.h).
+    QString socketsName() const { return m_sockets->name(); }
 
 signals:
     void connectionOpened(const QString &peer);
@@ -124,12 +126,13 @@ private:
     struct Connection;
     struct Pending;
 
-    void onNewConnection(QTcpServer *server, const QString &fixedProtocol);
-    void onReadyRead(Connection *c);
+    void onNewConnection(qintptr descriptor, const QString &fixedProtocol);
+    void socketReadable(quint64 id) override;
+    void socketFailed(quint64 id, const QString &why) override;
+    void socketsBatchDone() override;
     qint64 readSome(Connection *c, qint64 turn);
     void queueBacklog(Connection *c);
     void serveBacklog();
-    void onDisconnected(Connection *c);
     void process(Connection *c, const QByteArray &data);
     void handleFrame(Connection *c, proto::DecodedFrame &&frame);
     bool identify(Connection *c, const QString &key);
@@ -147,6 +150,8 @@ private:
     store::StoreWriter *m_writer;
     ServerConfig m_config;
     QList<QTcpServer *> m_servers;
+    std::unique_ptr<ServerSockets> m_sockets;  // the accepted connections
+    std::unique_ptr<char[]> m_readBuffer;
     QHash<quint64, Connection *> m_connections;
     QList<Connection *> m_closed;      // closed, deleted on the next event-loop turn
     QHash<QString, Connection *> m_byDevice;

@@ -175,6 +175,13 @@ private slots:
 
 void TestServer::gt06LoginPositionHeartbeat() {
     Fixture f;
+    // The sockets asked for carry the connections (ctest runs this file on both).
+    const QString wanted = qEnvironmentVariable("TRACKERDESK_SERVER_SOCKETS");
+#ifdef Q_OS_LINUX
+    QCOMPARE(f.service.server()->socketsName(), wanted.isEmpty() ? QStringLiteral("epoll") : wanted);
+#else
+    QCOMPARE(f.service.server()->socketsName(), QStringLiteral("qt"));
+#endif
     QSignalSpy framesSpy(&f.service, &TrackerService::framesPublished);
     QSignalSpy addedSpy(&f.service, &TrackerService::deviceAdded);
     QList<store::StoredPosition> stored;
