@@ -134,6 +134,7 @@ int main(int argc, char **argv) {
     QString dir = QStringLiteral(TD_TEST_DATA);
     double seconds = 2.0;
     int runs = 1;
+    QString byType;   // --by-type PROTO: fast decode against CRC per message type of PROTO
     QString profile;  // --profile PROTO: only the fast pass of PROTO, for `seconds` (to run under perf)
     const QStringList args = app.arguments().mid(1);
     for (int i = 0; i < args.size(); ++i) {
@@ -143,6 +144,8 @@ int main(int argc, char **argv) {
             runs = std::max(1, args[++i].toInt());
         else if (args[i] == QLatin1String("--profile") && i + 1 < args.size())
             profile = args[++i];
+        else if (args[i] == QLatin1String("--by-type") && i + 1 < args.size())
+            byType = args[++i];
         else
             dir = args[i];
     }
@@ -188,6 +191,32 @@ int main(int argc, char **argv) {
         sink = sink + quint32(s.protocol->decodeFrame(s.bytes, fastOpts).message.positions.size());
     }
 
+    if (!byType.isEmpty()) {
+        // Per message type of one protocol: fast decode and CRC ns/frame, ratio, frame count.
+        QMap<int, QList<Sample>> groups;
+        for (const Sample &s : std::as_const(samples))
+            if (s.protocol->id() == byType)
+                groups[s.protocol->decodeFrame(s.bytes, fastOpts).type] << s;
+        for (auto it = groups.cbegin(); it != groups.cend(); ++it) {
+            const QList<Sample> &g = it.value();
+            const double c = rate(seconds, [&] {
+                quint32 acc = 0;
+                for (const Sample &s : g)
+                    acc += crc16X25(s.bytes.constData(), s.bytes.size());
+                sink = sink + acc;
+            });
+            const double q = rate(seconds, [&] {
+                quint32 acc = 0;
+                for (const Sample &s : g)
+                    acc += quint32(s.protocol->decodeFrame(s.bytes, fastOpts).message.positions.size());
+                sink = sink + acc;
+            });
+            const DecodedFrame f = g.first().protocol->decodeFrame(g.first().bytes, fastOpts);
+            std::printf("  type 0x%02X %-28s %3lld frames  CRC %6.1f ns  fast %7.1f ns  %5.1fx\n", it.key(),
+                        qPrintable(f.typeName.left(28)), qint64(g.size()), 1e9 / (c * g.size()), 1e9 / (q * g.size()), c / q);
+        }
+        return 0;
+    }
     if (!profile.isEmpty()) {
         QList<Sample> only;
         for (const Sample &s : std::as_const(samples))
