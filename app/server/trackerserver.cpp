@@ -43,7 +43,7 @@ struct TrackerServer::Pending {
 };
 
 namespace {
-constexpr int kReadChunk = 64 * 1024;   // socket read buffer
+constexpr int kReadChunk = 64 * 1024;   // bytes read per turn from a logged-in tracker
 constexpr int kFeedSlice = 4096;        // bytes handed to the framer at a time
 constexpr int kUnidentifiedSlice = 1024;       // bytes per connection and turn before a login
 constexpr int kBacklogTurnBudget = 4 * 1024;  // bytes per event-loop turn for all of them
@@ -264,6 +264,8 @@ qint64 TrackerServer::readSome(Connection *c, qint64 turn) {
         m_bytesReceived += n;
         process(c, QByteArray(m_readBuffer.get(), n));
         more = n == want;
+        if (!more)
+            break;   // less than asked for: nothing more for now (no read just to hear so)
     }
     if (!c->closing && more && used >= turn)
         queueBacklog(c);
