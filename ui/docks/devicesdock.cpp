@@ -98,6 +98,10 @@ DevicesPane::DevicesPane(DeviceListModel *model, QWidget *parent) : QWidget(pare
     m_view->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
     m_view->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // What one looks for at a glance first (name, state, last fix, battery, signal), the ids
+    // after them: in the default dock width the state and the last fix are visible.
+    for (int column : {DeviceListModel::Imei, DeviceListModel::Protocol})
+        m_view->header()->moveSection(m_view->header()->visualIndex(column), m_view->header()->count() - 1);
     connect(m_view, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
         const QModelIndex idx = m_view->indexAt(pos);
         if (!idx.isValid())

@@ -11,7 +11,10 @@
 #include "widgets/mapwidget.h"
 #include "window/mainwindow.h"
 
+#include "models/devicelistmodel.h"
+
 #include <QDockWidget>
+#include <QHeaderView>
 #include <QLabel>
 #include <QCheckBox>
 #include <QComboBox>
@@ -70,6 +73,12 @@ void TestMainWindow::layoutIsComplete() {
     QVERIFY(w.inspectorDock()->isVisible());
     QVERIFY(w.smsDock()->isVisible());
     QCOMPARE(w.deviceList()->model()->columnCount(), 7);
+    // Beside the name what one looks for first: state, last fix, battery, signal; the ids last.
+    const QHeaderView *h = w.deviceList()->header();
+    QCOMPARE(h->visualIndex(td::DeviceListModel::Name), 0);
+    QCOMPARE(h->visualIndex(td::DeviceListModel::State), 1);
+    QCOMPARE(h->visualIndex(td::DeviceListModel::LastFix), 2);
+    QCOMPARE(h->logicalIndex(h->count() - 1), int(td::DeviceListModel::Protocol));
     auto *listen = w.findChild<QLabel *>(QStringLiteral("listenLabel"));
     QVERIFY(listen);
     QVERIFY2(listen->text().contains(QLatin1String("6001")), qPrintable(listen->text()));  // the command line wins
