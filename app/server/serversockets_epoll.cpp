@@ -189,9 +189,11 @@ public:
         Conn &c = m_conns[size_t(slot)];
         if (graceful && !c.failed) {
             // The server is done with it; what it queued still goes out.
-            if (c.dirty)
+            if (c.dirty) {
+                c.dirty = false;
                 send(slot, c);
-            if (c.fd >= 0 && c.outPos < c.out.size()) {
+            }
+            if (!c.failed && c.outPos < c.out.size()) {
                 c.lingering = true;
                 c.lingerUntil = QDeadlineTimer(5000);
                 c.paused = true;
