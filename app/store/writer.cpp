@@ -5,7 +5,22 @@
 #include <QSqlError>
 #include <QSqlQuery>
 
+#ifdef Q_OS_LINUX
+#include <pthread.h>
+#endif
+
 namespace td::store {
+
+namespace {
+// The thread's name as `top -H`, `perf` and /proc show it.
+void nameThisThread(const char *name) {
+#ifdef Q_OS_LINUX
+    pthread_setname_np(pthread_self(), name);
+#else
+    Q_UNUSED(name);
+#endif
+}
+} // namespace
 
 QString WriterStats::text() const {
     return QStringLiteral("%1 commits of %2 items (average %3, largest %4), commit time average %5 ms, max %6 ms, "
@@ -38,7 +53,10 @@ bool StoreWriter::start(const WriterOptions &options, QString *error) {
     m_stop = false;
     std::promise<QString> opened;
     std::future<QString> result = opened.get_future();
-    m_thread = std::thread([this, &opened] { run(&opened); });
+    m_thread = std::thread([this, &opened] {
+        nameThisThread("td-writer");
+        run(&opened);
+    });
     const QString err = result.get();
     if (!err.isEmpty()) {
         m_thread.join();
@@ -46,7 +64,10 @@ bool StoreWriter::start(const WriterOptions &options, QString *error) {
         return false;
     }
     if (!options.store.readOnly && options.checkpointPages > 0)
-        m_checkpointer = std::thread([this] { checkpointLoop(); });
+        m_checkpointer = std::thread([this] {
+            nameThisThread("td-checkpoint");
+            checkpointLoop();
+        });
     return true;
 }
 

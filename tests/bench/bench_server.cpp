@@ -26,6 +26,7 @@
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
+#include <QMap>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSettings>
@@ -78,6 +79,28 @@ Cpu cpuOf(qint64 pid) {
         return {};
     const double tick = double(sysconf(_SC_CLK_TCK));
     return Cpu{parts[11].toDouble() / tick, parts[12].toDouble() / tick};
+}
+
+// CPU seconds of each of a process's threads, summed by thread name (/proc/PID/task/*/stat):
+// "trackerdesk" is the main (network) thread, "td-writer" the store's writer, ...
+QMap<QString, Cpu> threadCpuOf(qint64 pid) {
+    QMap<QString, Cpu> out;
+    const double tick = double(sysconf(_SC_CLK_TCK));
+    const QStringList tasks = QDir(QStringLiteral("/proc/%1/task").arg(pid)).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const QString &tid : tasks) {
+        QFile f(QStringLiteral("/proc/%1/task/%2/stat").arg(pid).arg(tid));
+        if (!f.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray s = f.readAll();
+        const qsizetype open = s.indexOf('('), close = s.lastIndexOf(')');
+        const QList<QByteArray> parts = s.mid(close + 2).split(' ');
+        if (open < 0 || close < open || parts.size() < 13)
+            continue;
+        Cpu &c = out[QString::fromUtf8(s.mid(open + 1, close - open - 1))];
+        c.user += parts[11].toDouble() / tick;
+        c.system += parts[12].toDouble() / tick;
+    }
+    return out;
 }
 
 // A field of /proc/PID/status in kB ("VmRSS", "VmHWM").
@@ -239,6 +262,7 @@ struct LoadResult {
     double simCpu = 0;
     double serverSysCpu = 0, simSysCpu = 0;  // of which system time, % of one core
     double simWakeups = 0;  // per second: wake-ups of the simulator's event loop
+    QMap<QString, double> threadCpu;  // % of one core per server thread name
     qint64 peakRssKb = 0;
     qint64 unacked = 0;
     qint64 badAcks = 0;
@@ -288,6 +312,7 @@ LoadResult load(const QString &binary, const QString &dir, int devices, double r
     s.clearLatencies();
     const sim::SimStats a = s.stats();
     const Cpu cpuA = cpuOf(server.pid()), simA = selfCpu();
+    const QMap<QString, Cpu> threadsA = threadCpuOf(server.pid());
     qint64 wakeups = 0;
     const QMetaObject::Connection counter =
         QObject::connect(QAbstractEventDispatcher::instance(), &QAbstractEventDispatcher::awake, [&wakeups] { ++wakeups; });
@@ -314,6 +339,9 @@ LoadResult load(const QString &binary, const QString &dir, int devices, double r
     const double wall = t.nsecsElapsed() / 1e9;
     QObject::disconnect(counter);
     const Cpu serverCpu = cpuOf(server.pid()) - cpuA, simCpu = selfCpu() - simA;
+    const QMap<QString, Cpu> threadsB = threadCpuOf(server.pid());
+    for (auto it = threadsB.cbegin(); it != threadsB.cend(); ++it)
+        r.threadCpu[it.key()] = 100.0 * (it.value() - threadsA.value(it.key())).total() / wall;
     r.serverCpu = 100.0 * serverCpu.total() / wall;
     r.serverSysCpu = 100.0 * serverCpu.system / wall;
     r.simCpu = 100.0 * simCpu.total() / wall;
@@ -346,6 +374,16 @@ LoadResult load(const QString &binary, const QString &dir, int devices, double r
     return r;
 }
 
+// The server's threads (named in the process) that used CPU, per acked fix.
+QString perThread(const LoadResult &r, double us) {
+    QStringList parts;
+    for (auto it = r.threadCpu.cbegin(); it != r.threadCpu.cend(); ++it)
+        if (it.value() * us >= 0.05)
+            parts << QStringLiteral("%1 %2").arg(it.key() == QLatin1String("trackerdesk") ? QStringLiteral("network (main)") : it.key())
+                         .arg(it.value() * us, 0, 'f', 1);
+    return parts.isEmpty() ? QString() : QStringLiteral("\n  server threads, us CPU per acked fix: ") + parts.join(QStringLiteral(", "));
+}
+
 // CPU per acknowledged fix: comparable between runs at different throughputs (and less
 // sensitive to what else runs on the machine than the CPU percentages).
 QString perFix(const LoadResult &r) {
@@ -356,7 +394,8 @@ QString perFix(const LoadResult &r) {
                           "simulator event loop: %5 wake-ups/s, %6 fixes acked per wake-up")
         .arg(r.serverCpu * us, 0, 'f', 1).arg(r.serverSysCpu * us, 0, 'f', 1).arg(r.simCpu * us, 0, 'f', 1)
         .arg(r.simSysCpu * us, 0, 'f', 1).arg(r.simWakeups, 0, 'f', 0)
-        .arg(r.simWakeups > 0 ? r.ackedPerSec / r.simWakeups : 0, 0, 'f', 1);
+        .arg(r.simWakeups > 0 ? r.ackedPerSec / r.simWakeups : 0, 0, 'f', 1)
+        + perThread(r, us);
 }
 
 struct IdleResult {
