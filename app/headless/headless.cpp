@@ -11,6 +11,7 @@
 #include <QSocketNotifier>
 #include <QTimeZone>
 
+#include <cmath>
 #include <csignal>
 #include <ctime>
 #include <cstdio>
@@ -50,34 +51,109 @@ QString deviceLabel(const TrackerService &service, qint64 id) {
     return d->device.name.isEmpty() ? d->device.imei : QStringLiteral("%1 (%2)").arg(d->device.name, d->device.imei);
 }
 
-// One fix as a line, formatted into a byte buffer (thousands of lines a second under load).
-void appendFix(QByteArray &out, const proto::Position &p) {
-    char buf[192];
+} // namespace
+
+namespace {
+
+// Appends the decimal digits of `v` (>= 0), at least `width` of them.
+char *putUInt(char *o, quint64 v, int width = 1) {
+    char tmp[20];
     int n = 0;
-    const qint64 ms = p.time.isValid() ? p.time.toMSecsSinceEpoch() : 0;
-    const time_t secs = time_t(ms / 1000);
-    tm t{};
-    gmtime_r(&secs, &t);
-    n += std::snprintf(buf + n, sizeof buf - size_t(n), "%04d-%02d-%02dT%02d:%02d:%02dZ", t.tm_year + 1900, t.tm_mon + 1,
-                       t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
-    if (p.hasCoordinates)
-        n += std::snprintf(buf + n, sizeof buf - size_t(n), " %.6f,%.6f", p.latitude, p.longitude);
-    else
-        n += std::snprintf(buf + n, sizeof buf - size_t(n), " (no coordinates: %d cells, %d Wi-Fi)", int(p.cells.size()), int(p.wifi.size()));
-    if (p.speedKmh)
-        n += std::snprintf(buf + n, sizeof buf - size_t(n), " %.1f km/h", *p.speedKmh);
-    if (p.course)
-        n += std::snprintf(buf + n, sizeof buf - size_t(n), " %.0f\xc2\xb0", *p.course);
-    if (p.satellites)
-        n += std::snprintf(buf + n, sizeof buf - size_t(n), " sats %d", *p.satellites);
-    out.append(buf, qMin(n, int(sizeof buf) - 1));
-    out += ' ';
-    out += proto::positionSourceName(p.source).toLatin1();
-    if (!p.valid)
-        out += " (not valid)";
+    do {
+        tmp[n++] = char('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    while (n < width)
+        tmp[n++] = '0';
+    while (n > 0)
+        *o++ = tmp[--n];
+    return o;
+}
+
+// Appends `v` with `decimals` decimals (0..6), rounded half away from zero.
+char *putFixed(char *o, double v, int decimals) {
+    static constexpr double kScale[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    if (!std::isfinite(v) || std::fabs(v) >= 1e12)
+        return o + qBound(0, std::snprintf(o, 32, "%.*f", decimals, v), 31);
+    const qint64 scaled = std::llround(v * kScale[decimals]);
+    quint64 a = quint64(scaled < 0 ? -scaled : scaled);
+    if (scaled < 0)
+        *o++ = '-';
+    const quint64 unit = quint64(kScale[decimals]);
+    o = putUInt(o, a / unit);
+    if (decimals > 0) {
+        *o++ = '.';
+        o = putUInt(o, a % unit, decimals);
+    }
+    return o;
+}
+
+char *putText(char *o, const char *text) {
+    while (*text)
+        *o++ = *text++;
+    return o;
 }
 
 } // namespace
+
+void appendFixText(QByteArray &out, const proto::Position &p) {
+    char buf[256];   // every field at its longest fits
+    char *o = buf;
+    const qint64 ms = p.time.isValid() ? p.time.toMSecsSinceEpoch() : 0;
+    const time_t secs = time_t(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    tm t{};
+    gmtime_r(&secs, &t);
+    o = putUInt(o, quint64(qBound(0, t.tm_year + 1900, 9999)), 4);
+    *o++ = '-';
+    o = putUInt(o, quint64(t.tm_mon + 1), 2);
+    *o++ = '-';
+    o = putUInt(o, quint64(t.tm_mday), 2);
+    *o++ = 'T';
+    o = putUInt(o, quint64(t.tm_hour), 2);
+    *o++ = ':';
+    o = putUInt(o, quint64(t.tm_min), 2);
+    *o++ = ':';
+    o = putUInt(o, quint64(t.tm_sec), 2);
+    *o++ = 'Z';
+    *o++ = ' ';
+    if (p.hasCoordinates) {
+        o = putFixed(o, p.latitude, 6);
+        *o++ = ',';
+        o = putFixed(o, p.longitude, 6);
+    } else {
+        o = putText(o, "(no coordinates: ");
+        o = putUInt(o, quint64(p.cells.size()));
+        o = putText(o, " cells, ");
+        o = putUInt(o, quint64(p.wifi.size()));
+        o = putText(o, " Wi-Fi)");
+    }
+    if (p.speedKmh) {
+        *o++ = ' ';
+        o = putFixed(o, *p.speedKmh, 1);
+        o = putText(o, " km/h");
+    }
+    if (p.course) {
+        *o++ = ' ';
+        o = putFixed(o, *p.course, 0);
+        o = putText(o, "\xc2\xb0");
+    }
+    if (p.satellites) {
+        o = putText(o, " sats ");
+        if (*p.satellites < 0)
+            *o++ = '-';
+        o = putUInt(o, quint64(std::abs(qint64(*p.satellites))));
+    }
+    *o++ = ' ';
+    switch (p.source) {
+    case proto::PositionSource::Gps: o = putText(o, "gps"); break;
+    case proto::PositionSource::Lbs: o = putText(o, "lbs"); break;
+    case proto::PositionSource::Wifi: o = putText(o, "wifi"); break;
+    case proto::PositionSource::Sms: o = putText(o, "sms"); break;
+    }
+    if (!p.valid)
+        o = putText(o, " (not valid)");
+    out.append(buf, o - buf);
+}
 
 long raiseFileLimit() {
     rlimit rl{};
@@ -149,22 +225,34 @@ int runHeadless(int &argc, char **argv, const StartOptions &options) {
                      [](const QString &peer, const QString &device, const QString &reason) {
         out(QStringLiteral("%1 disconnect %2%3 (%4)").arg(now(), peer, device.isEmpty() ? QString() : QLatin1Char(' ') + device, reason));
     });
-    // Labels per device, refreshed when a device changes (names are edited in the GUI).
-    QHash<qint64, QByteArray> labels;
-    QObject::connect(&service, &TrackerService::deviceUpdated, &app, [&labels](const DeviceStatus &d) { labels.remove(d.device.id); });
+    // Labels per device, made again when a device's name or IMEI changes (names are edited in
+    // the GUI; deviceUpdated() also comes for every new fix or status).
+    struct Label {
+        QString name, imei;
+        QByteArray text;
+    };
+    QHash<qint64, Label> labels;
+    QObject::connect(&service, &TrackerService::deviceUpdated, &app, [&labels](const DeviceStatus &d) {
+        const auto it = labels.constFind(d.device.id);
+        if (it != labels.constEnd() && (it->name != d.device.name || it->imei != d.device.imei))
+            labels.remove(d.device.id);
+    });
     QObject::connect(&service, &TrackerService::positionsStored, &app, [&service, &labels](const QList<store::StoredPosition> &positions) {
         const QByteArray stamp = now().toUtf8();
         QByteArray text;
         text.reserve(int(positions.size()) * 120);
         for (const store::StoredPosition &p : positions) {
             auto label = labels.find(p.deviceId);
-            if (label == labels.end())
-                label = labels.insert(p.deviceId, deviceLabel(service, p.deviceId).toUtf8());
+            if (label == labels.end()) {
+                const auto d = service.device(p.deviceId);
+                label = labels.insert(p.deviceId, Label{d ? d->device.name : QString(), d ? d->device.imei : QString(),
+                                                        deviceLabel(service, p.deviceId).toUtf8()});
+            }
             text += stamp;
             text += " fix ";
-            text += *label;
+            text += label->text;
             text += ' ';
-            appendFix(text, p.position);
+            appendFixText(text, p.position);
             text += '\n';
         }
         std::fwrite(text.constData(), 1, size_t(text.size()), stdout);
