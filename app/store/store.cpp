@@ -932,6 +932,57 @@ bool Store::insertPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId
     return true;
 }
 
+// A status sample from the live stream is stored when it says something new: a field the
+// device's stored samples have not had yet or had with another value, or the last stored
+// sample is older than kStatusKeepAliveMs. Many position frames carry a status too (GT06
+// 0x22: ignition; JT/T 808: the status word), the same with every fix: stored each time,
+// that was a row and a (device, time) index entry per fix for nothing. Status history is
+// a step function, what this keeps describes it completely. (Re-decoding stored frames
+// stores every sample it finds.)
+namespace {
+constexpr qint64 kStatusKeepAliveMs = 10 * 60 * 1000;
+
+template <typename T>
+bool mergeField(std::optional<T> &known, const std::optional<T> &now) {
+    if (!now || known == now)
+        return false;
+    known = now;
+    return true;
+}
+} // namespace
+
+bool Store::statusIsNews(qint64 deviceId, qint64 timeMs, const proto::Status &s) {
+    auto it = m_knownStatus.find(deviceId);
+    if (it == m_knownStatus.end()) {
+        // What the device's newest stored sample says (nothing: everything is news).
+        KnownStatus k;
+        QSqlQuery q(database());
+        q.setForwardOnly(true);
+        q.prepare(QStringLiteral("SELECT %1 FROM status WHERE device_id=? ORDER BY time DESC, id DESC LIMIT 1")
+                      .arg(QLatin1String(kStatusColumns)));
+        q.addBindValue(deviceId);
+        if (q.exec() && q.next()) {
+            const StatusSample last = statusFromQuery(q);
+            k.status = last.status;
+            k.storedMs = last.time.toMSecsSinceEpoch();
+        }
+        it = m_knownStatus.insert(deviceId, k);
+    }
+    KnownStatus &k = it.value();
+    bool news = timeMs - k.storedMs >= kStatusKeepAliveMs || timeMs < k.storedMs;
+    news |= mergeField(k.status.batteryPercent, s.batteryPercent);
+    news |= mergeField(k.status.batteryVolts, s.batteryVolts);
+    news |= mergeField(k.status.gsmSignal, s.gsmSignal);
+    news |= mergeField(k.status.charging, s.charging);
+    news |= mergeField(k.status.acc, s.acc);
+    news |= mergeField(k.status.armed, s.armed);
+    news |= mergeField(k.status.gpsTracking, s.gpsTracking);
+    news |= mergeField(k.status.relayCut, s.relayCut);
+    if (news)
+        k.storedMs = timeMs;
+    return news;
+}
+
 bool Store::insertStatus(qint64 deviceId, qint64 timeMs, qint64 frameId, const proto::Status &s) {
     if (m_native) {
         NativeStatement &n = *m_nStatus;
@@ -1015,6 +1066,7 @@ bool Store::applyBatch(const QList<WorkItem> &items, QList<WorkResult> *results)
         // Rows of this batch are gone: forget cached device rows (created ones and the
         // login/last-seen state), they are read again from the database on next use.
         m_deviceCache.clear();
+        m_knownStatus.clear();
         results->clear();
         return false;
     };
@@ -1046,7 +1098,8 @@ bool Store::applyBatch(const QList<WorkItem> &items, QList<WorkResult> *results)
                 if (!insertPositions(deviceId, item.serverTimeMs, r.frameId, item.positions, &r.positionsStored, &r.duplicates,
                                      &r.positionIsNew))
                     return fail();
-                if (item.status && !insertStatus(deviceId, item.serverTimeMs, r.frameId, *item.status))
+                if (item.status && statusIsNews(deviceId, item.serverTimeMs, *item.status)
+                    && !insertStatus(deviceId, item.serverTimeMs, r.frameId, *item.status))
                     return fail();
                 qint64 alarmTime = item.serverTimeMs;
                 if (!item.positions.isEmpty() && item.positions.first().time.isValid())

@@ -135,6 +135,7 @@ private:
                          const QList<proto::Position> &positions, int *stored, int *duplicates,
                          QList<bool> *isNew = nullptr);
     bool insertStatus(qint64 deviceId, qint64 timeMs, qint64 frameId, const proto::Status &s);
+    bool statusIsNews(qint64 deviceId, qint64 timeMs, const proto::Status &s);
     bool insertEvent(qint64 deviceId, qint64 timeMs, const QString &kind, const QString &detail, qint64 frameId);
     QString positionWhere(const PositionFilter &filter) const;
     static StoredPosition positionFromQuery(const QSqlQuery &q, int base);
@@ -151,6 +152,13 @@ private:
     std::unique_ptr<QSqlQuery> m_insFrame, m_insPosition, m_insStatus, m_insEvent, m_insDevice,
         m_findDevice, m_updLogin, m_touchDevice;
     QHash<QString, DeviceCacheEntry> m_deviceCache;  // writer: IMEI -> row
+    // Writer: per device, what its stored status samples say so far (every field's latest
+    // value) and when the last one was stored; see statusIsNews().
+    struct KnownStatus {
+        proto::Status status;
+        qint64 storedMs = 0;
+    };
+    QHash<qint64, KnownStatus> m_knownStatus;
     // The same inserts through the SQLite C API when available (see sqlitenative.h).
     std::unique_ptr<NativeStatement> m_nFrame, m_nPosition, m_nStatus, m_nEvent;
     bool m_native = false;

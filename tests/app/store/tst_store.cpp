@@ -71,6 +71,7 @@ private slots:
     void opensFreshDatabaseInWalMode();
     void batchStoresFramesPositionsAndReplies();
     void resentFixesAreStoredOnce();
+    void statusSamplesAreStoredWhenTheySaySomethingNew();
     void queriesStreamTracksAndLatestValues();
     void trackQueryUsesTheIndex();
     void framesQueryFilters();
@@ -152,6 +153,55 @@ void TestStore::batchStoresFramesPositionsAndReplies() {
     const auto status = s.lastStatus();
     QCOMPARE(status.value(dev->id).status.batteryPercent, std::optional<int>(80));
     QCOMPARE(status.value(dev->id).status.charging, std::optional<bool>(true));
+}
+
+// Position frames that carry the same status with every fix (GT06 0x22: ignition) add a
+// status sample only when something changed, or after 10 minutes without one.
+void TestStore::statusSamplesAreStoredWhenTheySaySomethingNew() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("td.db"));
+    auto item = [](qint64 ms, std::optional<bool> acc, std::optional<int> battery = {}) {
+        WorkItem w = inbound(QStringLiteral("864717003283581"), ms);
+        proto::Status st;
+        st.acc = acc;
+        st.batteryPercent = battery;
+        w.status = st;
+        return w;
+    };
+    auto samples = [&](Store &s) {
+        const auto dev = s.deviceByImei(QStringLiteral("864717003283581"));
+        return dev ? s.statusSamples(dev->id, {}, {}) : QList<StatusSample>();
+    };
+    {
+        Store s;
+        QVERIFY(s.open(path));
+        QList<WorkResult> r;
+        // Ignition on with 5 fixes in a row (two commits), then off, then a heartbeat with the
+        // battery, the same heartbeat again, and the ignition (unchanged) with a later fix.
+        QVERIFY(s.applyBatch({item(T0, true), item(T0 + 1000, true), item(T0 + 2000, true)}, &r));
+        QVERIFY(s.applyBatch({item(T0 + 3000, true), item(T0 + 4000, true)}, &r));
+        QVERIFY(s.applyBatch({item(T0 + 5000, false), item(T0 + 6000, false)}, &r));
+        QVERIFY(s.applyBatch({item(T0 + 7000, {}, 80), item(T0 + 8000, {}, 80), item(T0 + 9000, false)}, &r));
+        const auto got = samples(s);
+        QCOMPARE(got.size(), 3);
+        QCOMPARE(got[0].time.toMSecsSinceEpoch(), T0);
+        QCOMPARE(got[0].status.acc, std::optional<bool>(true));
+        QCOMPARE(got[1].time.toMSecsSinceEpoch(), T0 + 5000);
+        QCOMPARE(got[1].status.acc, std::optional<bool>(false));
+        QCOMPARE(got[2].time.toMSecsSinceEpoch(), T0 + 7000);
+        QCOMPARE(got[2].status.batteryPercent, std::optional<int>(80));
+        // Ten minutes on, the same status is stored again (a sign of life in the history).
+        QVERIFY(s.applyBatch({item(T0 + 7000 + 10 * 60 * 1000, false)}, &r));
+        QCOMPARE(samples(s).size(), 4);
+    }
+    // A new writer (after a restart) knows what the newest stored sample said.
+    Store s;
+    QVERIFY(s.open(path));
+    QList<WorkResult> r;
+    QVERIFY(s.applyBatch({item(T0 + 11 * 60 * 1000, false)}, &r));
+    QCOMPARE(samples(s).size(), 4);
+    QVERIFY(s.applyBatch({item(T0 + 12 * 60 * 1000, true)}, &r));
+    QCOMPARE(samples(s).size(), 5);
 }
 
 void TestStore::resentFixesAreStoredOnce() {
