@@ -540,8 +540,12 @@ void TrackerServer::queueFrame(Connection *c, const proto::DecodedFrame &f, bool
 // in detail, the type and name come from a small cache keyed by the reply's first bytes
 // (header and message type in every protocol we speak), the summary stays empty.
 void TrackerServer::describeReply(const proto::Protocol *protocol, const QByteArray &reply, FrameRecord *r) {
+    // The protocol and up to 5 first bytes with their count, without an allocation per ack.
+    quint64 prefix = quint64(qMin<qsizetype>(reply.size(), 5)) << 40;
+    for (qsizetype i = 0; i < qMin<qsizetype>(reply.size(), 5); ++i)
+        prefix |= quint64(uchar(reply[i])) << (8 * (4 - i));
+    const ReplyKey key{protocol, prefix};
     if (!m_detailedReplies) {
-        const QByteArray key = protocol->id().toLatin1() + ':' + reply.left(5);
         const auto it = m_replyTypes.constFind(key);
         if (it != m_replyTypes.constEnd()) {
             r->type = it->first;
@@ -557,7 +561,7 @@ void TrackerServer::describeReply(const proto::Protocol *protocol, const QByteAr
     r->summary = d.summary;
     r->warnings = d.warnings;
     if (d.ok() && m_replyTypes.size() < 4096)
-        m_replyTypes.insert(protocol->id().toLatin1() + ':' + reply.left(5), {d.type, d.typeName});
+        m_replyTypes.insert(key, {d.type, d.typeName});
 }
 
 void TrackerServer::queueEvent(Connection *c, const QString &kind, const QString &detail) {

@@ -171,7 +171,8 @@ private:
     int m_refusedSinceLog = 0;
     bool m_shuttingDown = false;
     bool m_detailedReplies = true;
-    QHash<QByteArray, QPair<int, QString>> m_replyTypes;  // reply prefix -> type, name
+    using ReplyKey = QPair<const proto::Protocol *, quint64>;   // protocol, reply's first bytes
+    QHash<ReplyKey, QPair<int, QString>> m_replyTypes;  // -> type, name
 };
 
 } // namespace td::server
