@@ -307,8 +307,13 @@ void TrackerServer::serveBacklog() {
 void TrackerServer::submitOutbox() {
     // Work items and their m_pending entries are appended in the same order, so results
     // (which come back in submission order) find their entry at the front of m_pending.
-    if (!m_outbox.isEmpty())
-        m_writer->submit(std::exchange(m_outbox, {}));
+    if (m_outbox.isEmpty())
+        return;
+    const qsizetype n = m_outbox.size();
+    m_writer->submit(std::exchange(m_outbox, {}));
+    // The next batch is likely as big: room for it at once (a WorkItem is large to move
+    // each time the list grows).
+    m_outbox.reserve(qMin<qsizetype>(n, 1024));
 }
 
 void TrackerServer::process(Connection *c, const QByteArray &data) {
