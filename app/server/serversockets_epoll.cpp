@@ -15,6 +15,7 @@
 
 #ifdef Q_OS_LINUX
 
+#include "net/posixsocket.h"
 #include "server/serversockets.h"
 
 #include <QDeadlineTimer>
@@ -25,7 +26,6 @@
 #include <fcntl.h>
 
 #include <cerrno>
-#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -39,7 +39,7 @@ namespace td::server {
 
 namespace {
 
-QString errnoText(int e) { return QString::fromLocal8Bit(std::strerror(e)); }
+using net::errnoText;
 
 class EpollServerSockets final : public ServerSockets {
 public:
@@ -254,19 +254,12 @@ private:
 
     // Sends what waits; a failure is reported from the event loop.
     void send(int slot, Conn &c) {
-        while (c.outPos < c.out.size()) {
-            const ssize_t n = ::send(c.fd, c.out.constData() + c.outPos, size_t(c.out.size() - c.outPos), MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (n > 0) {
-                c.outPos += n;
-            } else if (n < 0 && errno == EINTR) {
-                continue;
-            } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                break;
-            } else {
-                failLater(slot, c, errno == EPIPE || errno == ECONNRESET ? QStringLiteral("closed by the peer")
-                                                                          : QStringLiteral("cannot send: %1").arg(errnoText(errno)));
-                return;
-            }
+        int error = 0;
+        c.outPos += net::sendSome(c.fd, c.out.constData() + c.outPos, c.out.size() - c.outPos, &error);
+        if (error) {
+            failLater(slot, c, error == EPIPE || error == ECONNRESET ? QStringLiteral("closed by the peer")
+                                                                    : QStringLiteral("cannot send: %1").arg(errnoText(error)));
+            return;
         }
         if (c.outPos >= c.out.size()) {
             c.out = QByteArray();
@@ -369,13 +362,8 @@ private:
 } // namespace
 
 std::unique_ptr<ServerSockets> makeEpollServerSockets(SocketsClient *client, QString *error) {
-    const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
-    if (epfd < 0) {
-        if (error)
-            *error = QStringLiteral("cannot create an epoll instance: %1").arg(errnoText(errno));
-        return nullptr;
-    }
-    return std::make_unique<EpollServerSockets>(client, epfd);
+    const int epfd = net::createEpoll(error);
+    return epfd < 0 ? nullptr : std::make_unique<EpollServerSockets>(client, epfd);
 }
 
 } // namespace td::server

@@ -16,6 +16,7 @@
 
 #ifdef Q_OS_LINUX
 
+#include "net/posixsocket.h"
 #include "sim/transport.h"
 
 #include <QHash>
@@ -40,7 +41,7 @@ namespace td::sim {
 
 namespace {
 
-QString errnoText(int e) { return QString::fromLocal8Bit(std::strerror(e)); }
+using net::errnoText;
 
 class EpollTransport final : public Transport {
 public:
@@ -136,19 +137,11 @@ public:
             }
             return;
         }
-        qsizetype done = 0;
-        while (done < bytes.size()) {
-            const ssize_t n = ::send(c->fd, bytes.constData() + done, size_t(bytes.size() - done), MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (n > 0) {
-                done += n;
-            } else if (n < 0 && errno == EINTR) {
-                continue;
-            } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                break;
-            } else {
-                failLater(conn, *c, QStringLiteral("cannot send: %1").arg(errnoText(errno)));
-                return;
-            }
+        int error = 0;
+        const qsizetype done = net::sendSome(c->fd, bytes.constData(), bytes.size(), &error);
+        if (error) {
+            failLater(conn, *c, QStringLiteral("cannot send: %1").arg(errnoText(error)));
+            return;
         }
         if (done < bytes.size()) {
             c->out = bytes.mid(done);
@@ -246,19 +239,15 @@ private:
 
     // Writes what waits; false: failed (reported).
     bool flush(int conn, Conn &c) {
-        while (c.outPos < c.out.size()) {
-            const ssize_t n = ::send(c.fd, c.out.constData() + c.outPos, size_t(c.out.size() - c.outPos), MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (n > 0) {
-                c.outPos += n;
-            } else if (n < 0 && errno == EINTR) {
-                continue;
-            } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                watch(conn, c, EPOLLIN | EPOLLOUT);
-                return true;
-            } else {
-                fail(conn, QStringLiteral("cannot send: %1").arg(errnoText(errno)));
-                return false;
-            }
+        int error = 0;
+        c.outPos += net::sendSome(c.fd, c.out.constData() + c.outPos, c.out.size() - c.outPos, &error);
+        if (error) {
+            fail(conn, QStringLiteral("cannot send: %1").arg(errnoText(error)));
+            return false;
+        }
+        if (c.outPos < c.out.size()) {
+            watch(conn, c, EPOLLIN | EPOLLOUT);
+            return true;
         }
         c.out.clear();
         c.outPos = 0;
@@ -367,13 +356,8 @@ private:
 } // namespace
 
 std::unique_ptr<Transport> makeEpollTransport(TransportClient *client, QString *error) {
-    const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
-    if (epfd < 0) {
-        if (error)
-            *error = QStringLiteral("cannot create an epoll instance: %1").arg(errnoText(errno));
-        return nullptr;
-    }
-    return std::make_unique<EpollTransport>(client, epfd);
+    const int epfd = net::createEpoll(error);
+    return epfd < 0 ? nullptr : std::make_unique<EpollTransport>(client, epfd);
 }
 
 } // namespace td::sim

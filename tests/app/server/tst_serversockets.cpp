@@ -41,6 +41,13 @@ struct Pair {
         if (client >= 0)
             ::close(client);
     }
+    // The client resets the connection (RST, not FIN).
+    void reset() {
+        const linger l{1, 0};
+        ::setsockopt(client, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        ::close(client);
+        client = -1;
+    }
     void send(const QByteArray &b) const { QCOMPARE(::send(client, b.constData(), size_t(b.size()), MSG_NOSIGNAL), ssize_t(b.size())); }
     // What the client has received so far; *eof when the server closed.
     QByteArray receive(bool *eof = nullptr) const {
@@ -93,6 +100,13 @@ QByteArray readAll(ServerSockets &s, quint64 id) {
             QTest::qWait(10);
     }
     return out;
+}
+
+// Opens `p` and hands its server end to `sockets` as connection `id`.
+bool adoptPair(ServerSockets &sockets, quint64 id, Pair &p) {
+    QHostAddress peer;
+    quint16 port = 0;
+    return p.open() && sockets.adopt(id, p.server, &peer, &port, nullptr);
 }
 
 } // namespace
@@ -159,10 +173,7 @@ void TestServerSockets::pausedReadingIsNotReported() {
     auto sockets = make(QStringLiteral("epoll"), &client);
     QVERIFY(sockets);
     Pair p;
-    QVERIFY(p.open());
-    QHostAddress peer;
-    quint16 port = 0;
-    QVERIFY(sockets->adopt(1, p.server, &peer, &port, nullptr));
+    QVERIFY(adoptPair(*sockets, 1, p));
     sockets->pauseReading(1, true);
     p.send("waiting");
     QTest::qWait(150);
@@ -173,10 +184,7 @@ void TestServerSockets::pausedReadingIsNotReported() {
     // A reset while paused: not reported (and no busy loop) until reading resumes.
     sockets->pauseReading(1, true);
     client.readable.clear();
-    const linger l{1, 0};
-    ::setsockopt(p.client, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-    ::close(p.client);
-    p.client = -1;
+    p.reset();
     const int batchesBefore = client.batches;
     QTest::qWait(150);
     QVERIFY(client.readable.isEmpty());
@@ -194,10 +202,7 @@ void TestServerSockets::gracefulCloseDeliversWhatWasQueued() {
     Client client;
     auto sockets = make(kind, &client);
     Pair p;
-    QVERIFY(p.open());
-    QHostAddress peer;
-    quint16 port = 0;
-    QVERIFY(sockets->adopt(3, p.server, &peer, &port, nullptr));
+    QVERIFY(adoptPair(*sockets, 3, p));
     // More than the kernel takes at once while the client is not reading.
     QByteArray big(32 * 1024 * 1024, Qt::Uninitialized);
     for (qsizetype i = 0; i < big.size(); ++i)
@@ -228,14 +233,8 @@ void TestServerSockets::resetPeerEndsTheConnection() {
     Client client;
     auto sockets = make(kind, &client);
     Pair p;
-    QVERIFY(p.open());
-    QHostAddress peer;
-    quint16 port = 0;
-    QVERIFY(sockets->adopt(9, p.server, &peer, &port, nullptr));
-    const linger l{1, 0};
-    ::setsockopt(p.client, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-    ::close(p.client);
-    p.client = -1;
+    QVERIFY(adoptPair(*sockets, 9, p));
+    p.reset();
     QTRY_VERIFY(client.readable.contains(9) || !client.failed.isEmpty());
     if (client.failed.isEmpty()) {
         char buf[16];
