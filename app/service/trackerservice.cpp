@@ -65,6 +65,8 @@ ServiceConfig serviceConfig(AppSettings &settings, const StartOptions &options, 
         *problems << QStringLiteral("setting store/synchronous = '%1' is not full or normal; using full").arg(sync);
     }
     c.commitWindowMs = settingInt(s, QStringLiteral("store/commitWindowMs"), c.commitWindowMs, 0, 100, problems);
+    c.deferPositionsMs = settingInt(s, QStringLiteral("store/deferPositionsMs"), c.deferPositionsMs, 0, 60000, problems);
+    c.deferFromItems = settingInt(s, QStringLiteral("store/deferFromItems"), c.deferFromItems, 1, 100000, problems);
     c.retention.maxAgeDays = settingInt(s, QStringLiteral("store/retentionDays"), 0, 0, 36500, problems);
     c.retention.maxFrames = settingInt(s, QStringLiteral("store/retentionFrames"), 0, 0, 2000000000, problems);
     if (problems)
@@ -115,6 +117,8 @@ bool TrackerService::start(const ServiceConfig &config, QString *error) {
     wo.path = m_dbPath;
     wo.store = config.store;
     wo.commitWindowMs = config.commitWindowMs;
+    wo.deferPositionsMs = config.deferPositionsMs;
+    wo.deferFromItems = config.deferFromItems;
     wo.retention = config.retention;
     QString err;
     if (!m_writer->start(wo, &err))

@@ -29,13 +29,16 @@ struct ServiceConfig {
     server::ServerConfig server;
     store::StoreOptions store;
     int commitWindowMs = 2;               // group-commit window
+    int deferPositionsMs = 1000;          // see store::StoreOptions::deferPositionsMs
+    int deferFromItems = 32;              // see store::StoreOptions::deferFromItems
     store::RetentionPolicy retention;     // raw frames
     int publishIntervalMs = 100;          // UI signals are batched this often
 };
 
 // Builds the configuration from the settings, with the command line winning.
 // Keys (besides the server/... ones, see serverconfig.h): store/synchronous (full|normal),
-// store/commitWindowMs, store/retentionDays, store/retentionFrames.
+// store/commitWindowMs, store/deferPositionsMs, store/deferFromItems, store/retentionDays,
+// store/retentionFrames.
 ServiceConfig serviceConfig(AppSettings &settings, const StartOptions &options, QStringList *problems);
 
 // A device with its live state.

@@ -40,8 +40,7 @@ const QList<MigrationStep> &migrationSteps() {
                             " network TEXT,"
                             " frame_id INTEGER,"
                             " PRIMARY KEY(device_id, fix_time, ckey)) WITHOUT ROWID"),
-             // Re-decoding replaces what a frame produced; frame ids grow, so this index
-             // is appended to at its right edge (cheap).
+             // Re-decoding replaces what a frame produced (version 6 keys it by device first).
              QStringLiteral("CREATE INDEX positions_frame ON positions(frame_id)"),
              QStringLiteral("CREATE TABLE frames("
                             " id INTEGER PRIMARY KEY,"
@@ -170,6 +169,32 @@ const QList<MigrationStep> &migrationSteps() {
                             " UNIQUE(device_id, fix_time, ckey))"),
              QStringLiteral("CREATE INDEX geo_pending_due ON geo_pending(parked, next_attempt)"),
              QStringLiteral("CREATE TABLE geo_budget(day TEXT NOT NULL PRIMARY KEY, requests INTEGER NOT NULL) WITHOUT ROWID"),
+         }},
+        // The writer's deferred positions (StoreOptions::deferPositionsMs): rows of a device
+        // that sends fast are appended here in arrival order (a few pages per commit), kept in
+        // memory, and written into positions in groups a moment later. The writer deletes
+        // them once written and, when it starts, writes into positions whatever a previous
+        // run left here (the rows of fixes that were acknowledged before a crash).
+        {6, QStringLiteral("positions waiting to be written in groups"),
+         {
+             QStringLiteral("CREATE TABLE positions_pending("
+                            " device_id INTEGER NOT NULL,"
+                            " fix_time INTEGER NOT NULL,"
+                            " ckey INTEGER NOT NULL,"
+                            " server_time INTEGER NOT NULL,"
+                            " lat REAL, lon REAL, altitude REAL, speed REAL, course REAL,"
+                            " satellites INTEGER,"
+                            " valid INTEGER NOT NULL,"
+                            " source INTEGER NOT NULL,"
+                            " accuracy REAL,"
+                            " network TEXT,"
+                            " frame_id INTEGER)"),
+             // A group of one device's rows has frame ids from the last second, spread among
+             // every other device's: indexed by frame id alone each row of a group landed on
+             // another page. Per device, a group goes to one place (re-decoding, the only
+             // reader of this index, looks frames up per device).
+             QStringLiteral("DROP INDEX positions_frame"),
+             QStringLiteral("CREATE INDEX positions_frame ON positions(device_id, frame_id)"),
          }},
     };
     return steps;

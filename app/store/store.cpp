@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QSqlError>
 #include <QSqlRecord>
 #include <QTimeZone>
@@ -269,10 +270,13 @@ bool Store::openImpl(const QString &path, const StoreOptions &options) {
 }
 
 void Store::close() {
-    m_nFrame.reset(); m_nPosition.reset(); m_nStatus.reset(); m_nEvent.reset();
+    m_nFrame.reset(); m_nPosition.reset(); m_nStatus.reset(); m_nEvent.reset(); m_nPending.reset();
     m_native = false;
     m_insFrame.reset(); m_insPosition.reset(); m_insStatus.reset(); m_insEvent.reset();
     m_insDevice.reset(); m_findDevice.reset(); m_updLogin.reset(); m_touchDevice.reset();
+    m_insPending.reset(); m_findPosition.reset(); m_maxFixTime.reset();
+    // Waiting groups stay in positions_pending: the next writer writes them.
+    forgetDeferred();
     m_writerPrepared = false;
     m_deviceCache.clear();
     if (QSqlDatabase::contains(m_connection)) {
@@ -723,6 +727,13 @@ static const char kInsertFrameSql[] =
 static const char kInsertPositionSql[] =
     "INSERT OR IGNORE INTO positions(device_id, fix_time, ckey, server_time, lat, lon, altitude, speed, course, satellites,"
     " valid, source, accuracy, network, frame_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+static const char kInsertPendingSql[] =
+    "INSERT INTO positions_pending(device_id, fix_time, ckey, server_time, lat, lon, altitude, speed, course, satellites,"
+    " valid, source, accuracy, network, frame_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+static const char kPositionRowColumns[] =
+    "device_id, fix_time, ckey, server_time, lat, lon, altitude, speed, course, satellites, valid, source, accuracy,"
+    " network, frame_id";
+
 static const char kInsertStatusSql[] =
     "INSERT INTO status(device_id, time, battery, volts, signal, charging, acc, armed, gps, relay, frame_id)"
     " VALUES(?,?,?,?,?,?,?,?,?,?,?)";
@@ -747,7 +758,10 @@ bool Store::prepareWriter() {
         && prep(m_insDevice, QStringLiteral("INSERT INTO devices(imei, protocol, model, login_tz, created, last_seen) VALUES(?,?,?,?,?,?)"))
         && prep(m_findDevice, QStringLiteral("SELECT id, protocol, model, login_tz, last_seen FROM devices WHERE imei=?"))
         && prep(m_updLogin, QStringLiteral("UPDATE devices SET protocol=?, model=?, login_tz=? WHERE id=?"))
-        && prep(m_touchDevice, QStringLiteral("UPDATE devices SET last_seen=? WHERE id=?"));
+        && prep(m_touchDevice, QStringLiteral("UPDATE devices SET last_seen=? WHERE id=?"))
+        && prep(m_insPending, QLatin1String(kInsertPendingSql))
+        && prep(m_findPosition, QStringLiteral("SELECT 1 FROM positions WHERE device_id=? AND fix_time=? AND ckey=?"))
+        && prep(m_maxFixTime, QStringLiteral("SELECT max(fix_time) FROM positions WHERE device_id=?"));
     if (m_findDevice)
         m_findDevice->setForwardOnly(true);
     if (m_writerPrepared && qEnvironmentVariableIsEmpty("TRACKERDESK_NO_NATIVE_SQLITE")) {
@@ -757,10 +771,12 @@ bool Store::prepareWriter() {
             m_nPosition = std::make_unique<NativeStatement>(api, handle);
             m_nStatus = std::make_unique<NativeStatement>(api, handle);
             m_nEvent = std::make_unique<NativeStatement>(api, handle);
+            m_nPending = std::make_unique<NativeStatement>(api, handle);
             m_native = m_nFrame->prepare(kInsertFrameSql, &m_error) && m_nPosition->prepare(kInsertPositionSql, &m_error)
-                       && m_nStatus->prepare(kInsertStatusSql, &m_error) && m_nEvent->prepare(kInsertEventSql, &m_error);
+                       && m_nStatus->prepare(kInsertStatusSql, &m_error) && m_nEvent->prepare(kInsertEventSql, &m_error)
+                       && m_nPending->prepare(kInsertPendingSql, &m_error);
             if (!m_native) {
-                m_nFrame.reset(); m_nPosition.reset(); m_nStatus.reset(); m_nEvent.reset();
+                m_nFrame.reset(); m_nPosition.reset(); m_nStatus.reset(); m_nEvent.reset(); m_nPending.reset();
             }
         }
     }
@@ -858,76 +874,320 @@ qint64 Store::insertFrame(qint64 timeMs, proto::Direction dir, const WorkItem &i
     return q.lastInsertId().toLongLong();
 }
 
-bool Store::insertPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId,
-                            const QList<proto::Position> &positions, int *stored, int *duplicates,
-                            QList<bool> *isNew) {
-    if (m_native) {
-        NativeStatement &n = *m_nPosition;
-        for (const proto::Position &p : positions) {
-            n.bind(1, deviceId);
-            n.bind(2, toMsOr(p.time, serverTimeMs));
-            n.bind(3, positionContentKey(p));
-            n.bind(4, serverTimeMs);
-            if (p.hasCoordinates) {
-                n.bind(5, p.latitude);
-                n.bind(6, p.longitude);
-            } else {
-                n.bindNull(5);
-                n.bindNull(6);
-            }
-            auto optD = [&n](int i, const std::optional<double> &v) { if (v) n.bind(i, *v); else n.bindNull(i); };
-            optD(7, p.altitude);
-            optD(8, p.speedKmh);
-            optD(9, p.course);
-            if (p.satellites) n.bind(10, *p.satellites); else n.bindNull(10);
-            n.bind(11, int(p.valid));
-            n.bind(12, sourceCode(p.source));
-            optD(13, p.accuracy);
-            const QByteArray net = networkJson(p);
-            if (net.isEmpty()) n.bindNull(14); else n.bindText(14, net);
-            if (frameId > 0) n.bind(15, frameId); else n.bindNull(15);
-            QString err;
-            if (!n.exec(&err)) {
-                m_error = QStringLiteral("storing a position failed: %1").arg(err);
-                return false;
-            }
-            const bool added = n.changes() > 0;
-            if (added)
-                ++*stored;
-            else
-                ++*duplicates;
-            if (isNew)
-                isNew->append(added);
+struct Store::PositionRow {
+    qint64 deviceId = 0;
+    qint64 fixTime = 0;
+    qint64 ckey = 0;
+    qint64 serverTime = 0;
+    bool hasCoordinates = false;
+    double lat = 0, lon = 0;
+    std::optional<double> altitude, speed, course, accuracy;
+    std::optional<int> satellites;
+    int valid = 0;
+    int source = 0;
+    QByteArray network;               // empty: NULL
+    qint64 frameId = 0;
+    qint64 pendingRowid = 0;          // deferred: its row in positions_pending
+};
+
+// A device's deferred positions: the rows waiting in positions_pending (and here) until
+// their group is written into positions.
+struct Store::DeferredDevice {
+    qint64 lastWriteMs = 0;           // when a row of it last went into positions
+    // The newest fix time in positions, and the content keys of the rows with that time
+    // (known: every such row was written by this connection): a fix newer than that, or
+    // as new with another key, is no resend of a written row, without a lookup.
+    qint64 newestWritten = std::numeric_limits<qint64>::min();
+    QList<qint64> newestKeys;
+    bool newestKeysKnown = true;
+    qint64 dueMs = 0;                 // when the waiting group is written
+    QList<PositionRow> rows;
+
+    void wrote(const PositionRow &r) {
+        if (r.fixTime > newestWritten) {
+            newestWritten = r.fixTime;
+            newestKeys.clear();
+            newestKeysKnown = true;
         }
+        if (r.fixTime == newestWritten)
+            newestKeys.append(r.ckey);
+    }
+};
+
+bool Store::writePositionRow(const PositionRow &r, bool pending, bool *added, qint64 *rowid) {
+    if (m_native) {
+        NativeStatement &n = pending ? *m_nPending : *m_nPosition;
+        n.bind(1, r.deviceId);
+        n.bind(2, r.fixTime);
+        n.bind(3, r.ckey);
+        n.bind(4, r.serverTime);
+        if (r.hasCoordinates) {
+            n.bind(5, r.lat);
+            n.bind(6, r.lon);
+        } else {
+            n.bindNull(5);
+            n.bindNull(6);
+        }
+        auto optD = [&n](int i, const std::optional<double> &v) { if (v) n.bind(i, *v); else n.bindNull(i); };
+        optD(7, r.altitude);
+        optD(8, r.speed);
+        optD(9, r.course);
+        if (r.satellites) n.bind(10, *r.satellites); else n.bindNull(10);
+        n.bind(11, r.valid);
+        n.bind(12, r.source);
+        optD(13, r.accuracy);
+        if (r.network.isEmpty()) n.bindNull(14); else n.bindText(14, r.network);
+        if (r.frameId > 0) n.bind(15, r.frameId); else n.bindNull(15);
+        QString err;
+        if (!n.exec(&err)) {
+            m_error = QStringLiteral("storing a position failed: %1").arg(err);
+            return false;
+        }
+        if (added)
+            *added = n.changes() > 0;
+        if (rowid)
+            *rowid = n.lastInsertId();
         return true;
     }
-    QSqlQuery &q = *m_insPosition;
+    QSqlQuery &q = pending ? *m_insPending : *m_insPosition;
+    q.bindValue(0, r.deviceId);
+    q.bindValue(1, r.fixTime);
+    q.bindValue(2, r.ckey);
+    q.bindValue(3, r.serverTime);
+    q.bindValue(4, r.hasCoordinates ? QVariant(r.lat) : QVariant());
+    q.bindValue(5, r.hasCoordinates ? QVariant(r.lon) : QVariant());
+    q.bindValue(6, optDouble(r.altitude));
+    q.bindValue(7, optDouble(r.speed));
+    q.bindValue(8, optDouble(r.course));
+    q.bindValue(9, optInt(r.satellites));
+    q.bindValue(10, r.valid);
+    q.bindValue(11, r.source);
+    q.bindValue(12, optDouble(r.accuracy));
+    q.bindValue(13, r.network.isEmpty() ? QVariant() : QVariant(QString::fromUtf8(r.network)));
+    q.bindValue(14, idOrNull(r.frameId));
+    if (!exec(q, "storing a position"))
+        return false;
+    if (added)
+        *added = q.numRowsAffected() > 0;
+    if (rowid)
+        *rowid = q.lastInsertId().toLongLong();
+    return true;
+}
+
+bool Store::insertPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId,
+                            const QList<proto::Position> &positions, int *stored, int *duplicates,
+                            QList<bool> *isNew, bool mayDefer) {
+    const bool defer = mayDefer && m_options.deferPositionsMs > 0;
+    const qint64 nowMs = defer ? QDateTime::currentMSecsSinceEpoch() : 0;
     for (const proto::Position &p : positions) {
-        q.bindValue(0, deviceId);
-        q.bindValue(1, toMsOr(p.time, serverTimeMs));
-        q.bindValue(2, positionContentKey(p));
-        q.bindValue(3, serverTimeMs);
-        q.bindValue(4, p.hasCoordinates ? QVariant(p.latitude) : QVariant());
-        q.bindValue(5, p.hasCoordinates ? QVariant(p.longitude) : QVariant());
-        q.bindValue(6, optDouble(p.altitude));
-        q.bindValue(7, optDouble(p.speedKmh));
-        q.bindValue(8, optDouble(p.course));
-        q.bindValue(9, optInt(p.satellites));
-        q.bindValue(10, int(p.valid));
-        q.bindValue(11, sourceCode(p.source));
-        q.bindValue(12, optDouble(p.accuracy));
-        const QByteArray net = networkJson(p);
-        q.bindValue(13, net.isEmpty() ? QVariant() : QVariant(QString::fromUtf8(net)));
-        q.bindValue(14, idOrNull(frameId));
-        if (!exec(q, "storing a position"))
+        PositionRow r;
+        r.deviceId = deviceId;
+        r.fixTime = toMsOr(p.time, serverTimeMs);
+        r.ckey = positionContentKey(p);
+        r.serverTime = serverTimeMs;
+        r.hasCoordinates = p.hasCoordinates;
+        r.lat = p.latitude;
+        r.lon = p.longitude;
+        r.altitude = p.altitude;
+        r.speed = p.speedKmh;
+        r.course = p.course;
+        r.satellites = p.satellites;
+        r.valid = int(p.valid);
+        r.source = sourceCode(p.source);
+        r.accuracy = p.accuracy;
+        r.network = networkJson(p);
+        r.frameId = frameId;
+        bool added = false;
+        if (defer ? !deferPosition(std::move(r), nowMs, &added) : !writePositionRow(r, false, &added, nullptr))
             return false;
-        const bool added = q.numRowsAffected() > 0;
         if (added)
             ++*stored;
         else
             ++*duplicates;
         if (isNew)
             isNew->append(added);
+    }
+    return true;
+}
+
+bool Store::positionExists(qint64 deviceId, qint64 fixTime, qint64 ckey, bool *exists) {
+    QSqlQuery &q = *m_findPosition;
+    q.bindValue(0, deviceId);
+    q.bindValue(1, fixTime);
+    q.bindValue(2, ckey);
+    if (!exec(q, "looking up a position"))
+        return false;
+    *exists = q.next();
+    q.finish();
+    return true;
+}
+
+// Writes the fix at once when its device's last row went into positions long enough ago
+// (a tracker reporting every few seconds or more: always), else appends it to
+// positions_pending and to the device's waiting group. *added: false for a resend.
+bool Store::deferPosition(PositionRow &&r, qint64 nowMs, bool *added) {
+    DeferredDevice *&d = m_deferred[r.deviceId];
+    if (!d) {
+        d = new DeferredDevice;
+        // The newest fix it has stored (its rows with that time were not written here).
+        QSqlQuery &q = *m_maxFixTime;
+        q.bindValue(0, r.deviceId);
+        if (!exec(q, "looking up the newest fix"))
+            return false;
+        if (q.next() && !q.isNull(0)) {
+            d->newestWritten = q.value(0).toLongLong();
+            d->newestKeysKnown = false;
+        }
+        q.finish();
+    }
+    const bool waiting = !d->rows.isEmpty();
+    if (!waiting && (!m_deferBusy || d->lastWriteMs == 0 || nowMs - d->lastWriteMs >= m_options.deferPositionsMs)) {
+        if (!writePositionRow(r, false, added, nullptr))
+            return false;
+        d->lastWriteMs = nowMs;
+        if (*added)
+            d->wrote(r);
+        return true;
+    }
+    // A resend of a waiting fix, or of one in positions?
+    for (const PositionRow &w : std::as_const(d->rows)) {
+        if (w.fixTime == r.fixTime && w.ckey == r.ckey) {
+            *added = false;
+            return true;
+        }
+    }
+    if (r.fixTime == d->newestWritten && d->newestKeysKnown) {
+        if (d->newestKeys.contains(r.ckey)) {
+            *added = false;
+            return true;
+        }
+    } else if (r.fixTime <= d->newestWritten) {
+        bool exists = false;
+        if (!positionExists(r.deviceId, r.fixTime, r.ckey, &exists))
+            return false;
+        if (exists) {
+            *added = false;
+            return true;
+        }
+    }
+    if (!writePositionRow(r, true, nullptr, &r.pendingRowid))
+        return false;
+    m_lastPendingRowid = r.pendingRowid;
+    if (!waiting) {
+        d->dueMs = nowMs + m_options.deferPositionsMs;
+        m_deferDue.insert({d->dueMs, r.deviceId});
+        m_deferFirstRowid.insert(r.pendingRowid);
+    }
+    d->rows.append(std::move(r));
+    ++m_deferredRows;
+    *added = true;
+    return true;
+}
+
+// Writes the waiting groups due at nowMs (every group with `all`), oldest first, until
+// rowBudget rows are written, then deletes the rows of positions_pending no group needs.
+bool Store::writeDueGroups(qint64 nowMs, qint64 rowBudget, bool all) {
+    qint64 written = 0;
+    while (!m_deferDue.empty() && written < rowBudget) {
+        const auto [due, deviceId] = *m_deferDue.begin();
+        if (!all && due > nowMs)
+            break;
+        m_deferDue.erase(m_deferDue.begin());
+        DeferredDevice *d = m_deferred.value(deviceId);
+        if (!d || d->rows.isEmpty())
+            continue;
+        m_deferFirstRowid.erase(d->rows.first().pendingRowid);
+        for (const PositionRow &r : std::as_const(d->rows)) {
+            if (!writePositionRow(r, false, nullptr, nullptr))
+                return false;
+            d->wrote(r);
+        }
+        written += d->rows.size();
+        m_deferredRows -= d->rows.size();
+        d->rows.clear();
+        d->lastWriteMs = nowMs;
+    }
+    // positions_pending keeps what the waiting groups still need: rows below the first
+    // of them are written. Deleted in runs (a range delete) or all at once when none waits.
+    QSqlQuery q(database());
+    if (m_deferFirstRowid.empty()) {
+        if (m_lastPendingRowid > 0) {
+            if (!q.exec(QStringLiteral("DELETE FROM positions_pending"))) {
+                m_error = QStringLiteral("clearing positions_pending: %1").arg(q.lastError().text());
+                return false;
+            }
+            m_lastPendingRowid = 0;      // the rowids start over
+            m_pendingDeletedBelow = 0;
+        }
+    } else if (*m_deferFirstRowid.begin() - m_pendingDeletedBelow >= 512) {
+        const qint64 below = *m_deferFirstRowid.begin();
+        if (!q.exec(QStringLiteral("DELETE FROM positions_pending WHERE rowid < %1").arg(below))) {
+            m_error = QStringLiteral("trimming positions_pending: %1").arg(q.lastError().text());
+            return false;
+        }
+        m_pendingDeletedBelow = below;
+    }
+    return true;
+}
+
+// Rows a previous run (or a failed transaction) left in positions_pending: written into
+// positions (resends of rows already there are ignored by the key) and deleted.
+bool Store::mergePending() {
+    QSqlQuery q(database());
+    const QString cols = QLatin1String(kPositionRowColumns);
+    if (!q.exec(QStringLiteral("INSERT OR IGNORE INTO positions(%1) SELECT %1 FROM positions_pending ORDER BY rowid").arg(cols))) {
+        m_error = QStringLiteral("writing the positions a previous run left: %1").arg(q.lastError().text());
+        return false;
+    }
+    const int n = q.numRowsAffected();
+    if (!q.exec(QStringLiteral("DELETE FROM positions_pending"))) {
+        m_error = QStringLiteral("clearing positions_pending: %1").arg(q.lastError().text());
+        return false;
+    }
+    m_recoveredPending += qMax(0, n);
+    m_lastPendingRowid = 0;
+    m_pendingDeletedBelow = 0;
+    m_pendingMergeNeeded = false;
+    return true;
+}
+
+void Store::forgetDeferred() {
+    qDeleteAll(m_deferred);
+    m_deferred.clear();
+    m_deferDue.clear();
+    m_deferFirstRowid.clear();
+    m_deferredRows = 0;
+    m_pendingMergeNeeded = true;   // positions_pending has what the memory had
+}
+
+qint64 Store::nextDeferredDueMs() const {
+    if (m_options.deferPositionsMs <= 0)
+        return -1;
+    if (m_pendingMergeNeeded)
+        return 0;
+    return m_deferDue.empty() ? -1 : m_deferDue.begin()->first;
+}
+
+bool Store::flushDeferred(qint64 nowMs, bool all) {
+    if (m_options.deferPositionsMs <= 0 || m_options.readOnly || !isOpen())
+        return true;
+    const qint64 due = nextDeferredDueMs();
+    if (due < 0 || (!all && due > nowMs))
+        return true;
+    if (!m_writerPrepared && !prepareWriter())
+        return false;
+    QSqlDatabase db = database();
+    if (!beginImmediate()) {
+        m_error = QStringLiteral("cannot start a transaction: %1").arg(m_error);
+        return false;
+    }
+    if ((m_pendingMergeNeeded && !mergePending()) || !writeDueGroups(nowMs, std::numeric_limits<qint64>::max(), all)
+        || !db.commit()) {
+        if (m_error.isEmpty() || db.lastError().isValid())
+            m_error = QStringLiteral("writing deferred positions failed: %1").arg(m_error.isEmpty() ? db.lastError().text() : m_error);
+        db.rollback();
+        forgetDeferred();
+        return false;
     }
     return true;
 }
@@ -1067,9 +1327,20 @@ bool Store::applyBatch(const QList<WorkItem> &items, QList<WorkResult> *results)
         // login/last-seen state), they are read again from the database on next use.
         m_deviceCache.clear();
         m_knownStatus.clear();
+        if (m_options.deferPositionsMs > 0)
+            forgetDeferred();
         results->clear();
         return false;
     };
+    const bool defer = m_options.deferPositionsMs > 0;
+    if (defer && m_pendingMergeNeeded && !mergePending())
+        return fail();
+    // Busy: commits have carried deferFromItems items or more lately (an exponential
+    // average; thousands of fixes a second). Only then are positions deferred; a quiet
+    // writer writes every row at once, and any group still waiting with this commit.
+    m_itemsPerCommit = 0.9 * m_itemsPerCommit + 0.1 * double(items.size());
+    m_deferBusy = defer && m_itemsPerCommit >= m_options.deferFromItems;
+    const qint64 deferredBefore = m_deferredRows;
     results->reserve(items.size());
     for (const WorkItem &item : items) {
         WorkResult r;
@@ -1096,7 +1367,7 @@ bool Store::applyBatch(const QList<WorkItem> &items, QList<WorkResult> *results)
             }
             if (deviceId > 0 && item.storeData) {
                 if (!insertPositions(deviceId, item.serverTimeMs, r.frameId, item.positions, &r.positionsStored, &r.duplicates,
-                                     &r.positionIsNew))
+                                     &r.positionIsNew, true))
                     return fail();
                 if (item.status && statusIsNews(deviceId, item.serverTimeMs, *item.status)
                     && !insertStatus(deviceId, item.serverTimeMs, r.frameId, *item.status))
@@ -1132,6 +1403,18 @@ bool Store::applyBatch(const QList<WorkItem> &items, QList<WorkResult> *results)
             break;
         }
         results->append(r);
+    }
+    // Deferred groups now due, about as many rows as this batch deferred (a quarter more,
+    // so a backlog drains): the groups are written at the pace they fill, spread over the
+    // commits, and a device whose group is written late starts its next one late, so groups
+    // that fell due together drift apart instead of loading the same commits every second.
+    if (defer && !m_deferBusy && !m_deferDue.empty()) {
+        if (!writeDueGroups(QDateTime::currentMSecsSinceEpoch(), std::numeric_limits<qint64>::max(), true))
+            return fail();
+    } else if (defer) {
+        const qint64 deferredNow = m_deferredRows - deferredBefore;
+        if (!writeDueGroups(QDateTime::currentMSecsSinceEpoch(), 32 + deferredNow + deferredNow / 4, false))
+            return fail();
     }
     // devices.last_seen: written at most every 30 s per device (the live value is in memory).
     for (auto it = m_deviceCache.begin(); it != m_deviceCache.end(); ++it) {
@@ -1271,7 +1554,8 @@ bool Store::redecode(const FrameFilter &filter, RedecodeReport *report) {
     QSqlQuery delPos(db), delStatus(db), delEvents(db);
     // Fixes derived from a frame's cells/Wi-Fi by a geolocation provider (source lbs/wifi with
     // coordinates) are not the decoder's output: re-decoding keeps them.
-    delPos.prepare(QStringLiteral("DELETE FROM positions WHERE frame_id BETWEEN ? AND ? AND frame_id IN (SELECT value FROM json_each(?))"
+    delPos.prepare(QStringLiteral("DELETE FROM positions WHERE device_id=? AND frame_id BETWEEN ? AND ?"
+                                  " AND frame_id IN (SELECT value FROM json_each(?))"
                                   " AND NOT (source IN (1, 2) AND lat IS NOT NULL)"));
     delStatus.prepare(QStringLiteral("DELETE FROM status WHERE frame_id IN (SELECT value FROM json_each(?))"));
     delEvents.prepare(QStringLiteral("DELETE FROM events WHERE kind='alarm' AND frame_id IN (SELECT value FROM json_each(?))"));
@@ -1286,20 +1570,28 @@ bool Store::redecode(const FrameFilter &filter, RedecodeReport *report) {
         done += frames.size();
 
         QJsonArray ids;
-        for (const StoredFrame &f : frames)
+        QMap<qint64, QJsonArray> idsByDevice;  // positions are found per device
+        for (const StoredFrame &f : frames) {
             ids.append(f.id);
-        const QString idJson = QString::fromUtf8(QJsonDocument(ids).toJson(QJsonDocument::Compact));
+            if (f.deviceId > 0)
+                idsByDevice[f.deviceId].append(f.id);
+        }
+        auto json = [](const QJsonArray &a) { return QString::fromUtf8(QJsonDocument(a).toJson(QJsonDocument::Compact)); };
+        const QString idJson = json(ids);
         if (!db.transaction()) {
             m_error = db.lastError().text();
             return false;
         }
         auto fail = [&]() { db.rollback(); return false; };
-        delPos.bindValue(0, frames.first().id);
-        delPos.bindValue(1, frames.last().id);
-        delPos.bindValue(2, idJson);
-        if (!exec(delPos, "removing re-decoded positions"))
-            return fail();
-        rep.positionsRemoved += delPos.numRowsAffected();
+        for (auto it = idsByDevice.cbegin(); it != idsByDevice.cend(); ++it) {
+            delPos.bindValue(0, it.key());
+            delPos.bindValue(1, frames.first().id);
+            delPos.bindValue(2, frames.last().id);
+            delPos.bindValue(3, json(it.value()));
+            if (!exec(delPos, "removing re-decoded positions"))
+                return fail();
+            rep.positionsRemoved += delPos.numRowsAffected();
+        }
         delStatus.bindValue(0, idJson);
         delEvents.bindValue(0, idJson);
         if (!exec(delStatus, "removing re-decoded status") || !exec(delEvents, "removing re-decoded alarms"))

@@ -13,6 +13,8 @@
 #include <QString>
 #include <functional>
 #include <memory>
+#include <set>
+#include <utility>
 
 namespace td::store {
 
@@ -22,6 +24,17 @@ struct StoreOptions {
     int cacheKiB = 16 * 1024;     // page cache of this connection
     qint64 maxPageCount = 0;      // > 0: cap the database size (tests simulate a full disk with it)
     int busyTimeoutMs = 5000;     // wait this long for the other connection's write lock
+    // Writer only, > 0: while the writer is busy (commits of deferFromItems items or more on
+    // average: thousands of fixes a second), the positions of a device whose previous position row
+    // was written less than this many ms ago are deferred: appended to positions_pending in
+    // the same transaction (durable, so still acknowledged after their commit), kept in
+    // memory, and written into positions in one group per device about this many ms later.
+    // With many fast devices every commit otherwise rewrites each one's newest page of the
+    // (device, time) key: a page per fix. Readers see those rows up to about this much
+    // later; the live path (results of applyBatch) is not delayed. A quiet writer writes
+    // every row at once. 0: never defer.
+    int deferPositionsMs = 0;
+    int deferFromItems = 32;
 };
 
 struct RetentionPolicy {
@@ -95,6 +108,15 @@ public:
     // Applies the items in ONE transaction. On success every result is ok and the data is
     // durable; on failure nothing of the batch is kept and lastError() says why.
     bool applyBatch(const QList<WorkItem> &items, QList<WorkResult> *results);
+    // Deferred positions (StoreOptions::deferPositionsMs): writes the groups due at nowMs
+    // (all of them with `all`, and first whatever positions_pending holds from a previous
+    // run) in one transaction of its own. False with lastError() on failure (the rows stay
+    // in positions_pending and are written by the next call or the next start).
+    bool flushDeferred(qint64 nowMs, bool all);
+    // When the next deferred group is due (ms since epoch), -1 when none waits.
+    qint64 nextDeferredDueMs() const;
+    qint64 deferredRows() const { return m_deferredRows; }
+    qint64 recoveredPending() const { return m_recoveredPending; }  // rows a previous run left
     // Stores fixes that do not come from a tracker frame as it arrived: positions parsed from
     // an SMS, cell/Wi-Fi positions resolved by a geolocation provider (frameId: the frame
     // whose inputs produced them, 0 for none). One transaction; resends are recognised
@@ -133,7 +155,14 @@ private:
                        const QString &protocol, int type, const QByteArray &bytes, qint64 replyTo);
     bool insertPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId,
                          const QList<proto::Position> &positions, int *stored, int *duplicates,
-                         QList<bool> *isNew = nullptr);
+                         QList<bool> *isNew = nullptr, bool mayDefer = false);
+    struct PositionRow;
+    bool writePositionRow(const PositionRow &row, bool pending, bool *added, qint64 *rowid);
+    bool deferPosition(PositionRow &&row, qint64 nowMs, bool *added);
+    bool positionExists(qint64 deviceId, qint64 fixTime, qint64 ckey, bool *exists);
+    bool mergePending();
+    bool writeDueGroups(qint64 nowMs, qint64 rowBudget, bool all);
+    void forgetDeferred();
     bool insertStatus(qint64 deviceId, qint64 timeMs, qint64 frameId, const proto::Status &s);
     bool statusIsNews(qint64 deviceId, qint64 timeMs, const proto::Status &s);
     bool insertEvent(qint64 deviceId, qint64 timeMs, const QString &kind, const QString &detail, qint64 frameId);
@@ -160,8 +189,22 @@ private:
     };
     QHash<qint64, KnownStatus> m_knownStatus;
     // The same inserts through the SQLite C API when available (see sqlitenative.h).
-    std::unique_ptr<NativeStatement> m_nFrame, m_nPosition, m_nStatus, m_nEvent;
+    std::unique_ptr<NativeStatement> m_nFrame, m_nPosition, m_nStatus, m_nEvent, m_nPending;
     bool m_native = false;
+
+    // Deferred positions (StoreOptions::deferPositionsMs), writer only.
+    struct DeferredDevice;
+    QHash<qint64, DeferredDevice *> m_deferred;     // device id -> its state (owned)
+    std::set<std::pair<qint64, qint64>> m_deferDue;  // (due ms, device id) of devices with rows waiting
+    std::set<qint64> m_deferFirstRowid;              // first positions_pending rowid of each waiting group
+    std::unique_ptr<QSqlQuery> m_insPending, m_findPosition, m_maxFixTime;
+    qint64 m_deferredRows = 0;
+    qint64 m_pendingDeletedBelow = 0;                // positions_pending rows below this rowid are deleted
+    qint64 m_lastPendingRowid = 0;
+    qint64 m_recoveredPending = 0;
+    bool m_pendingMergeNeeded = true;
+    double m_itemsPerCommit = 0;                     // average items per applyBatch (exponential)
+    bool m_deferBusy = false;                        // positions are deferred in this batch                // rows of a previous run (or a failed batch) may wait
 };
 
 } // namespace td::store

@@ -27,7 +27,11 @@ struct WriterStats {
     double commitMsMax = 0;
     qint64 checkpoints = 0;       // passes of the checkpointer thread that copied pages
     qint64 tailCheckpoints = 0;   // by the writer, so that the WAL can start over
+    double tailMsTotal = 0;       // time the writer spent in them (no commit meanwhile)
+    double tailMsMax = 0;
     qint64 walPagesMax = 0;       // the longest WAL a checkpoint found (pages)
+    qint64 deferredMax = 0;       // most position rows waiting in groups at a commit
+    qint64 recovered = 0;         // position rows a previous run left waiting, written at start
     QString text() const;
 };
 
@@ -47,7 +51,19 @@ struct WriterOptions {
     // device's newest page, and each checkpoint copies it once more; fewer checkpoints copy
     // less (bench_server at 15,000 fixes/s: p99 360 ms against 540 ms with 4,000).
     int checkpointPages = 16000;
-    qint64 walSizeLimitBytes = 64 * 1024 * 1024;  // journal_size_limit: the WAL file is cut back to this
+    // The checkpointer repeats its pass until a pass finds at most this many new pages, and
+    // only then leaves the rest to the writer (whose copy holds the next commit).
+    int tailPages = 1000;
+    // StoreOptions::deferPositionsMs for the writer's connection: the position rows of a
+    // device that sends faster than this are written in groups, once per this many ms
+    // (durable in positions_pending before the ack meanwhile). 0: every row at once.
+    int deferPositionsMs = 1000;
+    int deferFromItems = 32;       // StoreOptions::deferFromItems
+    // The WAL file is cut back to nothing once the writer is idle and the file is larger
+    // than this. Not while busy: SQLite cuts the file back (journal_size_limit) in the
+    // first commit after the WAL starts over, and at 20,000 fixes/s that ftruncate alone
+    // held the acks of that commit ~20 ms each time; the limit it applies is 8 times this.
+    qint64 walSizeLimitBytes = 64 * 1024 * 1024;
 };
 
 class StoreWriter : public QObject {

@@ -71,6 +71,7 @@ private slots:
     void opensFreshDatabaseInWalMode();
     void batchStoresFramesPositionsAndReplies();
     void resentFixesAreStoredOnce();
+    void fastDevicesRowsAreWrittenInGroups();
     void statusSamplesAreStoredWhenTheySaySomethingNew();
     void queriesStreamTracksAndLatestValues();
     void trackQueryUsesTheIndex();
@@ -86,6 +87,7 @@ private slots:
     void writerFlushesOnStop();
     void writerKeepsTheWalBoundedUnderContinuousLoad();
     void writerCountsOnlyCheckpointsThatCopied();
+    void writerCutsTheWalBackWhenIdle();
     void restartKeepsDevicesAndHistory();
     void nativeAndQtSqlPathsAgree();
     void redecodeReplacesDerivedData_data();
@@ -235,6 +237,93 @@ void TestStore::resentFixesAreStoredOnce() {
     for (const Event &e : s.events(dev->id, {}, {}))
         alarms += e.kind == QLatin1String("alarm");
     QCOMPARE(alarms, 1);
+}
+
+qint64 countSql(const QSqlDatabase &db, const QString &sql) {
+    QSqlQuery q(db);
+    return q.exec(sql) && q.next() ? q.value(0).toLongLong() : -1;
+}
+
+// A busy writer (deferFromItems) defers the rows of a device that reports fast: durable in
+// positions_pending (a crash loses nothing), resends recognised as for written rows,
+// visible to readers once their group is written (due, or with a quiet writer's commit).
+void TestStore::fastDevicesRowsAreWrittenInGroups() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("td.db"));
+    StoreOptions o;
+    o.deferPositionsMs = 60000;
+    o.deferFromItems = 5;
+    const QString imei = QStringLiteral("864717003283581");
+    auto item = [&](int i) { return inbound(imei, T0 + i, {fix(T0 + i * 1000, 52 + i * 1e-4, 4)}); };
+    auto batch = [&](int from, int n) {
+        QList<WorkItem> b;
+        for (int i = from; i < from + n; ++i)
+            b << item(i);
+        return b;
+    };
+    Store reader;
+    QList<WorkResult> r;
+    {
+        Store w;
+        QVERIFY2(w.open(path, o), qPrintable(w.lastError()));
+        QVERIFY(reader.open(path));
+        // 50 fixes in one commit (busy at once): the first is written (nothing known of the
+        // device yet), the next 49 wait.
+        QVERIFY2(w.applyBatch(batch(0, 50), &r), qPrintable(w.lastError()));
+        for (const WorkResult &x : r)
+            QCOMPARE(x.positionIsNew, QList<bool>{true});
+        QCOMPARE(reader.countPositions({}, {}, {}), 1);
+        QCOMPARE(countSql(reader.database(), QStringLiteral("SELECT count(*) FROM positions_pending")), 49);
+        QCOMPARE(w.deferredRows(), 49);
+        // Resends of a waiting fix and of the written one, among 48 new fixes.
+        QList<WorkItem> b = batch(50, 48);
+        b << item(7) << item(0);
+        QVERIFY2(w.applyBatch(b, &r), qPrintable(w.lastError()));
+        QCOMPARE(r[0].positionIsNew, QList<bool>{true});
+        QCOMPARE(r[48].positionIsNew, QList<bool>{false});
+        QCOMPARE(r[49].positionIsNew, QList<bool>{false});
+        QCOMPARE(w.deferredRows(), 97);
+        QCOMPARE(reader.countPositions({}, {}, {}), 1);
+        // Due in a minute: nothing written before, everything after.
+        QVERIFY(w.flushDeferred(QDateTime::currentMSecsSinceEpoch(), false));
+        QCOMPARE(reader.countPositions({}, {}, {}), 1);
+        QVERIFY(w.flushDeferred(QDateTime::currentMSecsSinceEpoch() + 61000, false));
+        QCOMPARE(reader.countPositions({}, {}, {}), 98);
+        QCOMPARE(countSql(reader.database(), QStringLiteral("SELECT count(*) FROM positions_pending")), 0);
+        // More waiting rows, then the process ends without writing them (as a crash would).
+        QVERIFY2(w.applyBatch(batch(100, 50), &r), qPrintable(w.lastError()));
+        QVERIFY(w.deferredRows() > 0);
+        QVERIFY(reader.countPositions({}, {}, {}) < 148);
+    }
+    {
+        // The next writer writes what was left before anything else.
+        Store w;
+        QVERIFY2(w.open(path, o), qPrintable(w.lastError()));
+        QVERIFY2(w.flushDeferred(QDateTime::currentMSecsSinceEpoch(), true), qPrintable(w.lastError()));
+        QCOMPARE(reader.countPositions({}, {}, {}), 148);
+        QVERIFY(w.recoveredPending() > 0);
+        // A resend of a fix written by the previous run is still recognised.
+        QVERIFY2(w.applyBatch(batch(150, 49) << item(120), &r), qPrintable(w.lastError()));
+        QCOMPARE(r[49].positionIsNew, QList<bool>{false});
+        QVERIFY(w.deferredRows() > 0);
+        // The load falls (commits of one item): the waiting groups go with the next commits.
+        for (int i = 0; i < 40 && w.deferredRows() > 0; ++i)
+            QVERIFY2(w.applyBatch({item(300 + i)}, &r), qPrintable(w.lastError()));
+        QCOMPARE(w.deferredRows(), 0);
+        QVERIFY(reader.countPositions({}, {}, {}) >= 197);
+    }
+    // Every fix exactly once, in time order.
+    const auto dev = reader.deviceByImei(imei);
+    QVERIFY(dev);
+    QList<qint64> times;
+    reader.forEachPosition({dev->id}, {}, {}, {}, [&](const StoredPosition &p) {
+        times << p.position.time.toMSecsSinceEpoch();
+        return true;
+    });
+    QCOMPARE(times.size(), reader.countPositions({}, {}, {}));
+    QCOMPARE(countSql(reader.database(), QStringLiteral("SELECT count(DISTINCT fix_time) FROM positions")), times.size());
+    QVERIFY(std::is_sorted(times.begin(), times.end()));
+    QCOMPARE(reader.integrityCheck(), QStringLiteral("ok"));
 }
 
 void TestStore::queriesStreamTracksAndLatestValues() {
@@ -633,6 +722,37 @@ void TestStore::writerCountsOnlyCheckpointsThatCopied() {
     QTest::qWait(3500);
     QCOMPARE(w.stats().checkpoints, qint64(1));
     w.stop();
+}
+
+// After a busy time the WAL file is cut back once the writer is idle (not while busy:
+// SQLite's own cut, in the first commit after the WAL starts over, held those acks).
+void TestStore::writerCutsTheWalBackWhenIdle() {
+    QTemporaryDir dir;
+    StoreWriter w;
+    WriterOptions o;
+    o.path = dir.filePath(QStringLiteral("td.db"));
+    o.walSizeLimitBytes = 256 * 1024;
+    QString err;
+    QVERIFY2(w.start(o, &err), qPrintable(err));
+    int results = 0;
+    connect(&w, &StoreWriter::committed, this, [&](const QList<WorkResult> &rs) { results += int(rs.size()); });
+    QList<WorkItem> items;
+    for (int i = 0; i < 3000; ++i)
+        items << inbound(QStringLiteral("%1").arg(300000000000000 + i % 300), T0 + i, {fix(T0 + i * 1000, 40 + (i % 300) * 0.01, 5)});
+    w.submit(items);
+    QTRY_COMPARE_WITH_TIMEOUT(results, 3000, 20000);
+    const QString wal = o.path + QStringLiteral("-wal");
+    const qint64 busySize = QFileInfo(wal).size();
+    QVERIFY2(busySize > o.walSizeLimitBytes, qPrintable(QString::number(busySize)));
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(wal).size() <= o.walSizeLimitBytes, 6000);
+    qInfo("WAL file %lld bytes after the commits, %lld bytes once idle", busySize, QFileInfo(wal).size());
+    // Still a working database.
+    w.submit(inbound(QStringLiteral("300000000000001"), T0 + 5000, {fix(T0 + 9000000, 41, 5)}));
+    QTRY_COMPARE_WITH_TIMEOUT(results, 3001, 5000);
+    w.stop();
+    Store s;
+    QVERIFY(s.open(o.path));
+    QCOMPARE(s.countPositions({}, {}, {}), 3001);
 }
 
 void TestStore::writerFlushesOnStop() {
