@@ -1181,10 +1181,10 @@ bool Store::flushDeferred(qint64 nowMs, bool all) {
         m_error = QStringLiteral("cannot start a transaction: %1").arg(m_error);
         return false;
     }
+    m_error.clear();
     if ((m_pendingMergeNeeded && !mergePending()) || !writeDueGroups(nowMs, std::numeric_limits<qint64>::max(), all)
         || !db.commit()) {
-        if (m_error.isEmpty() || db.lastError().isValid())
-            m_error = QStringLiteral("writing deferred positions failed: %1").arg(m_error.isEmpty() ? db.lastError().text() : m_error);
+        m_error = QStringLiteral("writing deferred positions failed: %1").arg(m_error.isEmpty() ? db.lastError().text() : m_error);
         db.rollback();
         forgetDeferred();
         return false;

@@ -80,6 +80,7 @@ private slots:
     void refusesNewerSchema();
     void corruptFileGivesClearError();
     void damagedPagesGiveErrorsNotCrashes();
+    void fullDatabaseFailsWholeBatch_data();
     void fullDatabaseFailsWholeBatch();
     void readOnlyDatabaseRefusesWrites();
     void retentionPrunesByCountAndAge();
@@ -545,15 +546,26 @@ void TestStore::damagedPagesGiveErrorsNotCrashes() {
     }
 }
 
+void TestStore::fullDatabaseFailsWholeBatch_data() {
+    QTest::addColumn<bool>("groups");
+    QTest::newRow("rows written at once") << false;
+    QTest::newRow("rows in groups") << true;  // waiting rows of earlier commits are kept too
+}
+
 void TestStore::fullDatabaseFailsWholeBatch() {
+    QFETCH(bool, groups);
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("full.db"));
     StoreOptions opts;
     opts.maxPageCount = 40;  // a tiny "disk"
+    if (groups) {
+        opts.deferPositionsMs = 60000;
+        opts.deferFromItems = 1;
+    }
     Store s;
     QVERIFY2(s.open(path, opts), qPrintable(s.lastError()));
     QList<WorkResult> r;
-    qint64 committed = 0;
+    qint64 committed = 0, waitingMax = 0;
     bool sawFull = false;
     for (int b = 0; b < 200 && !sawFull; ++b) {
         QList<WorkItem> items;
@@ -562,6 +574,7 @@ void TestStore::fullDatabaseFailsWholeBatch() {
         if (s.applyBatch(items, &r)) {
             committed += 20;
             QCOMPARE(r.size(), 20);
+            waitingMax = qMax(waitingMax, s.deferredRows());
         } else {
             sawFull = true;
             QVERIFY(r.isEmpty());
@@ -570,7 +583,11 @@ void TestStore::fullDatabaseFailsWholeBatch() {
     }
     QVERIFY(sawFull);
     QVERIFY(committed > 0);
-    // Exactly the committed batches are there: the failed one left nothing behind.
+    QCOMPARE(waitingMax > 0, groups);
+    // Room again: what waited in groups is written (the failed batch left nothing behind).
+    QVERIFY(sqlExec(s.database(), QStringLiteral("PRAGMA max_page_count=100000")));
+    QVERIFY2(s.flushDeferred(QDateTime::currentMSecsSinceEpoch(), true), qPrintable(s.lastError()));
+    // Exactly the committed batches are there.
     QCOMPARE(s.countPositions({}, {}, {}), committed);
     QCOMPARE(s.integrityCheck(), QStringLiteral("ok"));
 }
