@@ -129,6 +129,9 @@ bool TrackerService::start(const ServiceConfig &config, QString *error) {
     connect(m_writer.get(), &store::StoreWriter::pruneFailed, this, [this](const QString &e) {
         emit logMessage(server::LogLevel::Error, QStringLiteral("retention: pruning failed: %1").arg(e));
     });
+    connect(m_writer.get(), &store::StoreWriter::problem, this, [this](const QString &e) {
+        emit logMessage(server::LogLevel::Error, QStringLiteral("store: %1").arg(e));
+    });
 
     m_server = std::make_unique<server::TrackerServer>(m_writer.get());
     server::TrackerServer *s = m_server.get();

@@ -7,7 +7,6 @@
 #include <QSqlError>
 #include <QSqlQuery>
 
-
 #ifdef Q_OS_LINUX
 #include <pthread.h>
 #endif
@@ -117,7 +116,7 @@ void StoreWriter::checkpointLoop() {
         // One PASSIVE pass: (busy, frames in the WAL when it began, frames copied so far).
         auto pass = [&](qint64 *walPages, qint64 *copied) {
             if (!q.exec(QStringLiteral("PRAGMA wal_checkpoint(PASSIVE)"))) {
-                emit pruneFailed(QStringLiteral("WAL checkpoint failed: %1").arg(q.lastError().text()));
+                emit problem(QStringLiteral("WAL checkpoint failed: %1").arg(q.lastError().text()));
                 return false;
             }
             const bool row = q.next();
@@ -170,7 +169,7 @@ void StoreWriter::checkpointLoop() {
         if (writerIdle && !didWork && walPages >= 0 && walPages == lastWalPages && m_options.walSizeLimitBytes > 0
             && QFileInfo(m_options.path + QStringLiteral("-wal")).size() > m_options.walSizeLimitBytes) {
             if (!q.exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")))
-                emit pruneFailed(QStringLiteral("WAL checkpoint failed: %1").arg(q.lastError().text()));
+                emit problem(QStringLiteral("WAL checkpoint failed: %1").arg(q.lastError().text()));
             q.finish();
             walPages = 0;
             copied = 0;
@@ -281,6 +280,7 @@ void StoreWriter::run(std::promise<QString> *opened) {
     const auto pruneInterval = std::chrono::milliseconds(qMax(1000, m_options.pruneIntervalMs));
     auto nextPrune = clock::now() + std::chrono::seconds(5);
     bool pruning = false;  // more chunks to delete
+    qint64 deferredRetryMs = 0;  // no idle write of deferred groups before (after a failure)
     QList<WorkItem> batch;
     QList<WorkResult> results;
 
@@ -290,8 +290,8 @@ void StoreWriter::run(std::promise<QString> *opened) {
         {
             std::unique_lock<std::mutex> lock(m_mutex);
             auto wakeAt = pruning ? clock::now() : nextPrune;
-            const qint64 deferredDue = store.nextDeferredDueMs();
-            if (deferredDue >= 0) {
+            const qint64 deferredDue = qMax(store.nextDeferredDueMs(), deferredRetryMs);
+            if (store.nextDeferredDueMs() >= 0) {
                 const qint64 inMs = qMax<qint64>(0, deferredDue - QDateTime::currentMSecsSinceEpoch());
                 wakeAt = qMin(wakeAt, clock::now() + std::chrono::milliseconds(inMs));
             }
@@ -375,10 +375,14 @@ void StoreWriter::run(std::promise<QString> *opened) {
         }
         if (batch.isEmpty()) {
             // Idle: the groups of deferred positions that are due (a batch writes them too).
+            // After a failure (a full disk) not again for a second: they are safe in
+            // positions_pending meanwhile.
             const qint64 now = QDateTime::currentMSecsSinceEpoch();
             const qint64 due = store.nextDeferredDueMs();
-            if (due >= 0 && due <= now && !store.flushDeferred(now, false))
-                emit pruneFailed(store.lastError());
+            if (due >= 0 && due <= now && now >= deferredRetryMs && !store.flushDeferred(now, false)) {
+                deferredRetryMs = now + 1000;
+                emit problem(store.lastError());
+            }
         }
         if (doPrune) {
             // One short chunk per loop turn, between commits.
@@ -398,7 +402,7 @@ void StoreWriter::run(std::promise<QString> *opened) {
     // Everything waiting goes into positions now (if this fails it waits in
     // positions_pending for the next start).
     if (!store.flushDeferred(QDateTime::currentMSecsSinceEpoch(), true))
-        emit pruneFailed(store.lastError());
+        emit problem(store.lastError());
     store.close();
 }
 

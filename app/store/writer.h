@@ -98,6 +98,9 @@ signals:
     void failed(const QString &error, const QList<td::store::WorkResult> &results);
     void pruned(qint64 frames);
     void pruneFailed(const QString &error);
+    // Another problem of the writer's housekeeping: a WAL checkpoint, writing deferred
+    // position groups (they stay durable in positions_pending and are tried again).
+    void problem(const QString &error);
 
 private:
     void run(std::promise<QString> *opened);
