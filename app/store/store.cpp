@@ -1174,13 +1174,9 @@ bool Store::flushDeferred(qint64 nowMs, bool all) {
     const qint64 due = nextDeferredDueMs();
     if (due < 0 || (!all && due > nowMs))
         return true;
-    if (!m_writerPrepared && !prepareWriter())
+    if (!beginWriterTransaction())
         return false;
     QSqlDatabase db = database();
-    if (!beginImmediate()) {
-        m_error = QStringLiteral("cannot start a transaction: %1").arg(m_error);
-        return false;
-    }
     m_error.clear();
     if ((m_pendingMergeNeeded && !mergePending()) || !writeDueGroups(nowMs, std::numeric_limits<qint64>::max(), all)
         || !db.commit()) {
@@ -1306,19 +1302,26 @@ bool Store::insertEvent(qint64 deviceId, qint64 timeMs, const QString &kind, con
     return exec(q, "storing an event");
 }
 
+// The writer's statements prepared (once) and a write transaction begun.
+bool Store::beginWriterTransaction() {
+    if (!m_writerPrepared && !prepareWriter())
+        return false;
+    if (!beginImmediate()) {
+        m_error = QStringLiteral("cannot start a transaction: %1").arg(m_error);
+        return false;
+    }
+    return true;
+}
+
 bool Store::applyBatch(const QList<WorkItem> &items, QList<WorkResult> *results) {
     results->clear();
     if (!isOpen()) {
         m_error = QStringLiteral("the database is not open");
         return false;
     }
-    if (!m_writerPrepared && !prepareWriter())
+    if (!beginWriterTransaction())
         return false;
     QSqlDatabase db = database();
-    if (!beginImmediate()) {
-        m_error = QStringLiteral("cannot start a transaction: %1").arg(m_error);
-        return false;
-    }
     QList<QString> newKeys;
     QList<QPair<QString, qint64>> touched;  // last_seen writes to remember after the commit
     auto fail = [&]() {

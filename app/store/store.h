@@ -147,6 +147,7 @@ private:
     };
     bool openImpl(const QString &path, const StoreOptions &options);
     bool beginImmediate();
+    bool beginWriterTransaction();
     bool exec(QSqlQuery &q, const char *what);
     bool execSql(const QString &sql);
     bool prepareWriter();
