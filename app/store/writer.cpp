@@ -109,6 +109,10 @@ void StoreWriter::checkpointLoop() {
             std::unique_lock<std::mutex> lock(m_mutex);
             // Also once a second: cheap when the WAL has nothing new.
             m_checkpointCv.wait_for(lock, std::chrono::seconds(1), [this] { return m_stop || m_checkpointWanted; });
+            // No pass while the writer's copy is pending (it would find the checkpoint lock
+            // taken and the WAL could not start over); at most a second, the writer may be
+            // idle.
+            m_checkpointCv.wait_for(lock, std::chrono::seconds(1), [this] { return m_stop || !m_tailCheckpointWanted; });
             if (m_stop)
                 break;
             m_checkpointWanted = false;
@@ -346,21 +350,27 @@ void StoreWriter::run(std::promise<QString> *opened) {
             if (ok) {
                 ++m_commits;
                 emit committed(results);
-                if (m_tailCheckpointWanted.exchange(false)) {
+                if (m_tailCheckpointWanted.load()) {
                     // Copies what the checkpointer's pass left (the commits made while it
-                    // ran); the next transaction then starts the WAL over.
+                    // ran); the next transaction then starts the WAL over. The checkpointer
+                    // waits meanwhile; if its lock was still taken (busy), again after the
+                    // next commit.
                     QElapsedTimer tt;
                     tt.start();
                     QSqlQuery q(store.database());
                     const bool done = q.exec(QStringLiteral("PRAGMA wal_checkpoint(PASSIVE)"));
+                    const bool busy = !done || !q.next() || q.value(0).toInt() != 0;
                     q.finish();
                     const double tms = tt.nsecsElapsed() / 1e6;
-                    if (done) {
+                    if (!busy) {
                         std::lock_guard<std::mutex> lock(m_mutex);
                         ++m_stats.tailCheckpoints;
                         m_stats.tailMsTotal += tms;
                         m_stats.tailMsMax = qMax(m_stats.tailMsMax, tms);
+                        m_tailCheckpointWanted = false;
                     }
+                    if (!busy)
+                        m_checkpointCv.notify_one();
                 }
             } else {
                 QList<WorkResult> failedResults;
