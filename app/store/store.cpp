@@ -1109,9 +1109,9 @@ bool Store::writeDueGroups(qint64 nowMs, qint64 rowBudget, bool all) {
     }
     // positions_pending keeps what the waiting groups still need: rows below the first
     // of them are written. Deleted in runs (a range delete) or all at once when none waits.
-    QSqlQuery q(database());
     if (m_deferFirstRowid.empty()) {
         if (m_lastPendingRowid > 0) {
+            QSqlQuery q(database());
             if (!q.exec(QStringLiteral("DELETE FROM positions_pending"))) {
                 m_error = QStringLiteral("clearing positions_pending: %1").arg(q.lastError().text());
                 return false;
@@ -1121,6 +1121,7 @@ bool Store::writeDueGroups(qint64 nowMs, qint64 rowBudget, bool all) {
         }
     } else if (*m_deferFirstRowid.begin() - m_pendingDeletedBelow >= 512) {
         const qint64 below = *m_deferFirstRowid.begin();
+        QSqlQuery q(database());
         if (!q.exec(QStringLiteral("DELETE FROM positions_pending WHERE rowid < %1").arg(below))) {
             m_error = QStringLiteral("trimming positions_pending: %1").arg(q.lastError().text());
             return false;
