@@ -119,6 +119,7 @@ bool TrackerService::start(const ServiceConfig &config, QString *error) {
     wo.commitWindowMs = config.commitWindowMs;
     wo.deferPositionsMs = config.deferPositionsMs;
     wo.deferFromItems = config.deferFromItems;
+    wo.trace = qEnvironmentVariableIntValue("TRACKERDESK_WRITER_TRACE") > 0;
     wo.retention = config.retention;
     QString err;
     if (!m_writer->start(wo, &err))

@@ -1,6 +1,8 @@
 #include "store/writer.h"
 
 #include <QDateTime>
+#include <cstdarg>
+#include <cstdio>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -28,16 +30,29 @@ void nameThisThread(const char *name) {
 }
 } // namespace
 
+// A line of WriterOptions::trace: "writer-trace <ms since start> <what>".
+void StoreWriter::trace(const char *format, ...) const {
+    if (!m_options.trace)
+        return;
+    char line[256];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    std::fprintf(stderr, "writer-trace %lld %s\n", static_cast<long long>(m_traceClock.elapsed()), line);
+}
+
 QString WriterStats::text() const {
     return QStringLiteral("%1 commits of %2 items (average %3, largest %4), commit time average %5 ms, max %6 ms, "
-                          "%7 checkpoints + %8 by the writer (%11 ms max), longest WAL %9 pages, "
+                          "%7 checkpoints + %8 by the writer (%11 ms in all, %14 ms max), longest WAL %9 pages, "
                           "at most %12 positions waiting in groups%13%10")
         .arg(commits).arg(items).arg(commits ? double(items) / commits : 0, 0, 'f', 1).arg(maxBatch)
         .arg(commits ? commitMsTotal / commits : 0, 0, 'f', 2).arg(commitMsMax, 0, 'f', 1).arg(checkpoints)
         .arg(tailCheckpoints).arg(walPagesMax)
         .arg(failed ? QStringLiteral(", %1 items failed").arg(failed) : QString())
-        .arg(tailMsMax, 0, 'f', 1).arg(deferredMax)
-        .arg(recovered ? QStringLiteral(", %1 left by a previous run written at start").arg(recovered) : QString());
+        .arg(tailMsTotal, 0, 'f', 1).arg(deferredMax)
+        .arg(recovered ? QStringLiteral(", %1 left by a previous run written at start").arg(recovered) : QString())
+        .arg(tailMsMax, 0, 'f', 1);
 }
 
 WriterStats StoreWriter::stats() const {
@@ -58,6 +73,7 @@ bool StoreWriter::start(const WriterOptions &options, QString *error) {
         return false;
     }
     m_options = options;
+    m_traceClock.start();
     m_retention = options.retention;
     m_stop = false;
     std::promise<QString> opened;
@@ -104,6 +120,7 @@ void StoreWriter::checkpointLoop() {
 #else
     auto flushDatabaseFile = [] {};
 #endif
+    qint64 tracedWal = -2, tracedCopied = -2;   // WriterOptions::trace: the last pass shown
     for (;;) {
         {
             std::unique_lock<std::mutex> lock(m_mutex);
@@ -131,8 +148,14 @@ void StoreWriter::checkpointLoop() {
             // still has the frames); the pass that completes, the writer's, syncs all
             // that the passes before it wrote. Sync here instead, beside the writer, so
             // that the writer's sync holds its commits only for what it copied itself.
+            QElapsedTimer sync;
+            sync.start();
             if (*copied > 0)
                 flushDatabaseFile();
+            if (*walPages != tracedWal || *copied != tracedCopied)   // an idle pass repeats the figures
+                trace("checkpoint pass: WAL %lld pages, %lld copied, sync %.1f ms", *walPages, *copied, sync.nsecsElapsed() / 1e6);
+            tracedWal = *walPages;
+            tracedCopied = *copied;
             return true;
         };
         qint64 walPages = 0, copied = 0;
@@ -327,6 +350,9 @@ void StoreWriter::run(std::promise<QString> *opened) {
             t.start();
             const bool ok = store.applyBatch(batch, &results);
             const double ms = t.nsecsElapsed() / 1e6;
+            if (m_options.trace)
+                trace("commit: %d items in %.1f ms%s, %lld positions waiting in groups, %lld items queued", int(batch.size()), ms,
+                      ok ? "" : " (failed)", store.deferredRows(), pending());
             {
                 std::lock_guard<std::mutex> lock(m_mutex);
                 if (ok) {
@@ -362,6 +388,7 @@ void StoreWriter::run(std::promise<QString> *opened) {
                     const bool busy = !done || !q.next() || q.value(0).toInt() != 0;
                     q.finish();
                     const double tms = tt.nsecsElapsed() / 1e6;
+                    trace("checkpoint copy by the writer: %.1f ms%s", tms, busy ? " (busy: again after the next commit)" : "");
                     if (!busy) {
                         std::lock_guard<std::mutex> lock(m_mutex);
                         ++m_stats.tailCheckpoints;

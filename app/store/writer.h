@@ -7,6 +7,7 @@
 
 #include "store/store.h"
 
+#include <QElapsedTimer>
 #include <QObject>
 #include <atomic>
 #include <chrono>
@@ -58,6 +59,11 @@ struct WriterOptions {
     // device that sends faster than this are written in groups, once per this many ms
     // (durable in positions_pending before the ack meanwhile). 0: every row at once.
     int deferPositionsMs = 1000;
+    // Diagnostics: one line on stderr per commit (items, time, rows waiting in groups,
+    // items queued behind it), per checkpoint pass (WAL pages, copied, sync time) and per
+    // copy by the writer, with milliseconds since the writer started. For finding where
+    // slow acks come from; TrackerService sets it from TRACKERDESK_WRITER_TRACE=1.
+    bool trace = false;
     int deferFromItems = 32;       // StoreOptions::deferFromItems
     // The WAL file is cut back to nothing once the writer is idle and the file is larger
     // than this. Not while busy: SQLite cuts the file back (journal_size_limit) in the
@@ -105,6 +111,11 @@ signals:
 private:
     void run(std::promise<QString> *opened);
     void checkpointLoop();
+    void trace(const char *format, ...) const
+#if defined(__GNUC__)
+        __attribute__((format(printf, 2, 3)))
+#endif
+        ;
 
     WriterOptions m_options;
     std::thread m_thread;
@@ -121,6 +132,7 @@ private:
     std::condition_variable m_checkpointCv;
     bool m_checkpointWanted = false;
     std::atomic<bool> m_tailCheckpointWanted{false};
+    QElapsedTimer m_traceClock;          // WriterOptions::trace: since start()
 };
 
 } // namespace td::store

@@ -17,6 +17,13 @@
 #include <QElapsedTimer>
 #include <QTest>
 #include <QTimeZone>
+#include <QRegularExpression>
+#include <QScopeGuard>
+#include <cstdio>
+#ifdef Q_OS_UNIX
+#include <fcntl.h>
+#include <unistd.h>
+#endif
 
 using namespace td;
 using namespace td::store;
@@ -90,6 +97,7 @@ private slots:
     void writerCountsOnlyCheckpointsThatCopied();
     void writerCutsTheWalBackWhenIdle();
     void writerRetriesWaitingGroupsCalmlyOnAFullDisk();
+    void writerTracePrintsCommitsAndCheckpoints();
     void restartKeepsDevicesAndHistory();
     void nativeAndQtSqlPathsAgree();
     void redecodeReplacesDerivedData_data();
@@ -771,6 +779,70 @@ void TestStore::writerCutsTheWalBackWhenIdle() {
     Store s;
     QVERIFY(s.open(o.path));
     QCOMPARE(s.countPositions({}, {}, {}), 3001);
+}
+
+// WriterOptions::trace (TRACKERDESK_WRITER_TRACE=1): a line per commit and per checkpoint
+// pass on stderr, so that an operator can see where slow acks come from.
+void TestStore::writerTracePrintsCommitsAndCheckpoints() {
+#ifdef Q_OS_UNIX
+    QTemporaryDir dir;
+    const QString log = dir.filePath(QStringLiteral("stderr.txt"));
+    std::fflush(stderr);
+    const int saved = ::dup(2);
+    const int fd = ::open(QFile::encodeName(log).constData(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    QVERIFY(saved >= 0 && fd >= 0);
+    ::dup2(fd, 2);
+    ::close(fd);
+    auto restore = qScopeGuard([saved] {   // also when a check below fails
+        std::fflush(stderr);
+        ::dup2(saved, 2);
+        ::close(saved);
+    });
+    int results = 0;
+    {
+        StoreWriter w;
+        WriterOptions o;
+        o.path = dir.filePath(QStringLiteral("td.db"));
+        o.trace = true;
+        o.checkpointPages = 50;
+        QString err;
+        const bool started = w.start(o, &err);
+        if (started) {
+            connect(&w, &StoreWriter::committed, this, [&](const QList<WorkResult> &rs) { results += int(rs.size()); });
+            for (int b = 0; b < 5; ++b) {
+                QList<WorkItem> items;
+                for (int i = 0; i < 200; ++i)
+                    items << inbound(QStringLiteral("%1").arg(300000000000000 + i), T0 + b * 1000 + i, {fix(T0 + (b * 1000 + i) * 1000, 40 + i * 0.01, b)});
+                w.submit(items);
+                QTRY_COMPARE_WITH_TIMEOUT(results, (b + 1) * 200, 10000);
+            }
+            QTest::qWait(1500);   // the checkpointer's pass
+        }
+        w.stop();
+        restore.dismiss();
+        std::fflush(stderr);
+        ::dup2(saved, 2);
+        ::close(saved);
+        QVERIFY2(started, qPrintable(err));
+    }
+    QFile f(log);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(f.readAll());
+    static const QRegularExpression commit(QStringLiteral("^writer-trace \\d+ commit: (\\d+) items in [0-9.]+ ms, \\d+ positions waiting in groups, \\d+ items queued$"),
+                                           QRegularExpression::MultilineOption);
+    int items = 0, commits = 0;
+    for (auto it = commit.globalMatch(text); it.hasNext();) {
+        items += it.next().captured(1).toInt();
+        ++commits;
+    }
+    QCOMPARE(items, 1000);
+    QVERIFY(commits >= 5);
+    QVERIFY2(text.contains(QRegularExpression(QStringLiteral("^writer-trace \\d+ checkpoint pass: WAL \\d+ pages, \\d+ copied, sync [0-9.]+ ms$"),
+                                                  QRegularExpression::MultilineOption)),
+             qPrintable(text.left(2000)));
+#else
+    QSKIP("stderr redirection is written for POSIX");
+#endif
 }
 
 // Position groups that cannot be written (a full disk) stay in positions_pending; the
