@@ -114,6 +114,34 @@ qint64 statusKb(qint64 pid, const char *field) {
     return 0;
 }
 
+// The machine's CPU time from /proc/stat's "cpu" line, in ticks: busy (user, nice, system,
+// irq, softirq), idle (idle, iowait), and steal (time the hypervisor gave the virtual CPUs
+// to someone else: on a shared VM the main source of latency outliers).
+struct MachineCpu {
+    double busy = 0, idle = 0, steal = 0;
+    double total() const { return busy + idle + steal; }
+};
+
+MachineCpu machineCpu() {
+    QFile f(QStringLiteral("/proc/stat"));
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    const QList<QByteArray> v = f.readLine().simplified().split(' ');
+    if (v.size() < 9 || v[0] != "cpu")
+        return {};
+    MachineCpu m;
+    m.busy = v[1].toDouble() + v[2].toDouble() + v[3].toDouble() + v[6].toDouble() + v[7].toDouble();
+    m.idle = v[4].toDouble() + v[5].toDouble();
+    m.steal = v[8].toDouble();
+    return m;
+}
+
+// Steal as % of the machine's CPU time between two samples.
+double stealPercent(const MachineCpu &a, const MachineCpu &b) {
+    const double total = b.total() - a.total();
+    return total > 0 ? 100.0 * (b.steal - a.steal) / total : 0;
+}
+
 Cpu selfCpu() {
     rusage r{};
     getrusage(RUSAGE_SELF, &r);
@@ -262,6 +290,8 @@ struct LoadResult {
     double simCpu = 0;
     double serverSysCpu = 0, simSysCpu = 0;  // of which system time, % of one core
     double simWakeups = 0;  // per second: wake-ups of the simulator's event loop
+    double stealPercent = 0;   // hypervisor steal, % of the machine's CPU time
+    double otherCpu = 0;       // busy CPU of everything but server and simulator, % of one core
     QMap<QString, double> threadCpu;  // % of one core per server thread name
     qint64 peakRssKb = 0;
     qint64 unacked = 0;
@@ -313,6 +343,7 @@ LoadResult load(const QString &binary, const QString &dir, int devices, double r
     const sim::SimStats a = s.stats();
     const Cpu cpuA = cpuOf(server.pid()), simA = selfCpu();
     const QMap<QString, Cpu> threadsA = threadCpuOf(server.pid());
+    const MachineCpu machineA = machineCpu();
     qint64 wakeups = 0;
     const QMetaObject::Connection counter =
         QObject::connect(QAbstractEventDispatcher::instance(), &QAbstractEventDispatcher::awake, [&wakeups] { ++wakeups; });
@@ -323,13 +354,17 @@ LoadResult load(const QString &binary, const QString &dir, int devices, double r
         std::vector<float> second;
         const QMetaObject::Connection acks = QObject::connect(&s, &sim::Simulator::fixAcked,
                                                               [&second](int, double ms) { second.push_back(float(ms)); });
+        MachineCpu before = machineA;
         for (int i = 0; i < seconds; ++i) {
             waitMs(1000);
+            const MachineCpu now = machineCpu();
             std::sort(second.begin(), second.end());
             auto at = [&second](double q) { return second.empty() ? 0.0 : double(second[size_t(q * double(second.size() - 1))]); };
-            out(QStringLiteral("  t=%1 s: %2 acked, latency p50 %3 ms p99 %4 ms max %5 ms")
-                    .arg(i + 1, 2).arg(second.size(), 6).arg(at(0.5), 7, 'f', 1).arg(at(0.99), 7, 'f', 1).arg(at(1.0), 7, 'f', 1));
+            out(QStringLiteral("  t=%1 s: %2 acked, latency p50 %3 ms p99 %4 ms max %5 ms, steal %6 %")
+                    .arg(i + 1, 2).arg(second.size(), 6).arg(at(0.5), 7, 'f', 1).arg(at(0.99), 7, 'f', 1).arg(at(1.0), 7, 'f', 1)
+                    .arg(stealPercent(before, now), 4, 'f', 1));
             second.clear();
+            before = now;
         }
         QObject::disconnect(acks);
     } else {
@@ -339,6 +374,9 @@ LoadResult load(const QString &binary, const QString &dir, int devices, double r
     const double wall = t.nsecsElapsed() / 1e9;
     QObject::disconnect(counter);
     const Cpu serverCpu = cpuOf(server.pid()) - cpuA, simCpu = selfCpu() - simA;
+    const MachineCpu machineB = machineCpu();
+    r.stealPercent = stealPercent(machineA, machineB);
+    const double tick = double(sysconf(_SC_CLK_TCK));
     const QMap<QString, Cpu> threadsB = threadCpuOf(server.pid());
     for (auto it = threadsB.cbegin(); it != threadsB.cend(); ++it)
         r.threadCpu[it.key()] = 100.0 * (it.value() - threadsA.value(it.key())).total() / wall;
@@ -347,6 +385,7 @@ LoadResult load(const QString &binary, const QString &dir, int devices, double r
     r.simCpu = 100.0 * simCpu.total() / wall;
     r.simSysCpu = 100.0 * simCpu.system / wall;
     r.simWakeups = wakeups / wall;
+    r.otherCpu = qMax(0.0, 100.0 * (machineB.busy - machineA.busy) / tick / wall - r.serverCpu - r.simCpu);
     r.peakRssKb = statusKb(server.pid(), "VmHWM:");
     r.ackedPerSec = (b.fixesAcked - a.fixesAcked) / wall;
     r.p50 = b.latencyP50Ms;
@@ -395,7 +434,9 @@ QString perFix(const LoadResult &r) {
         .arg(r.serverCpu * us, 0, 'f', 1).arg(r.serverSysCpu * us, 0, 'f', 1).arg(r.simCpu * us, 0, 'f', 1)
         .arg(r.simSysCpu * us, 0, 'f', 1).arg(r.simWakeups, 0, 'f', 0)
         .arg(r.simWakeups > 0 ? r.ackedPerSec / r.simWakeups : 0, 0, 'f', 1)
-        + perThread(r, us);
+        + perThread(r, us)
+        + QStringLiteral("\n  machine during the run: hypervisor steal %1 % of the CPUs' time, other processes %2 % of a core")
+              .arg(r.stealPercent, 0, 'f', 1).arg(r.otherCpu, 0, 'f', 0);
 }
 
 struct IdleResult {
