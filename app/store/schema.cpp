@@ -196,6 +196,13 @@ const QList<MigrationStep> &migrationSteps() {
              QStringLiteral("DROP INDEX positions_frame"),
              QStringLiteral("CREATE INDEX positions_frame ON positions(device_id, frame_id)"),
          }},
+        // The deferred rows of one commit as ONE row (a blob, Store::appendPendingRow's
+        // format) instead of a row each: a B-tree insert per commit instead of per fix. The
+        // writer still merges what positions_pending holds (a killed run of version 6).
+        {7, QStringLiteral("waiting positions stored per commit"),
+         {
+             QStringLiteral("CREATE TABLE positions_pending_batches(id INTEGER PRIMARY KEY, rows BLOB NOT NULL)"),
+         }},
     };
     return steps;
 }

@@ -10,6 +10,8 @@
 #include <QJsonObject>
 #include <QMap>
 #include <QSqlError>
+#include <QtEndian>
+#include <cstring>
 #include <QSqlRecord>
 #include <QTimeZone>
 
@@ -270,12 +272,12 @@ bool Store::openImpl(const QString &path, const StoreOptions &options) {
 }
 
 void Store::close() {
-    m_nFrame.reset(); m_nPosition.reset(); m_nStatus.reset(); m_nEvent.reset(); m_nPending.reset();
+    m_nFrame.reset(); m_nPosition.reset(); m_nStatus.reset(); m_nEvent.reset();
     m_native = false;
     m_insFrame.reset(); m_insPosition.reset(); m_insStatus.reset(); m_insEvent.reset();
     m_insDevice.reset(); m_findDevice.reset(); m_updLogin.reset(); m_touchDevice.reset();
-    m_insPending.reset(); m_findPosition.reset(); m_maxFixTime.reset();
-    // Waiting groups stay in positions_pending: the next writer writes them.
+    m_insPendingBatch.reset(); m_findPosition.reset(); m_maxFixTime.reset();
+    // Waiting groups stay in positions_pending_batches: the next writer writes them.
     forgetDeferred();
     m_writerPrepared = false;
     m_deviceCache.clear();
@@ -727,9 +729,6 @@ static const char kInsertFrameSql[] =
 static const char kInsertPositionSql[] =
     "INSERT OR IGNORE INTO positions(device_id, fix_time, ckey, server_time, lat, lon, altitude, speed, course, satellites,"
     " valid, source, accuracy, network, frame_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-static const char kInsertPendingSql[] =
-    "INSERT INTO positions_pending(device_id, fix_time, ckey, server_time, lat, lon, altitude, speed, course, satellites,"
-    " valid, source, accuracy, network, frame_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char kPositionRowColumns[] =
     "device_id, fix_time, ckey, server_time, lat, lon, altitude, speed, course, satellites, valid, source, accuracy,"
     " network, frame_id";
@@ -759,7 +758,7 @@ bool Store::prepareWriter() {
         && prep(m_findDevice, QStringLiteral("SELECT id, protocol, model, login_tz, last_seen FROM devices WHERE imei=?"))
         && prep(m_updLogin, QStringLiteral("UPDATE devices SET protocol=?, model=?, login_tz=? WHERE id=?"))
         && prep(m_touchDevice, QStringLiteral("UPDATE devices SET last_seen=? WHERE id=?"))
-        && prep(m_insPending, QLatin1String(kInsertPendingSql))
+        && prep(m_insPendingBatch, QStringLiteral("INSERT INTO positions_pending_batches(id, rows) VALUES(?,?)"))
         && prep(m_findPosition, QStringLiteral("SELECT 1 FROM positions WHERE device_id=? AND fix_time=? AND ckey=?"))
         && prep(m_maxFixTime, QStringLiteral("SELECT max(fix_time) FROM positions WHERE device_id=?"));
     if (m_findDevice)
@@ -771,12 +770,10 @@ bool Store::prepareWriter() {
             m_nPosition = std::make_unique<NativeStatement>(api, handle);
             m_nStatus = std::make_unique<NativeStatement>(api, handle);
             m_nEvent = std::make_unique<NativeStatement>(api, handle);
-            m_nPending = std::make_unique<NativeStatement>(api, handle);
             m_native = m_nFrame->prepare(kInsertFrameSql, &m_error) && m_nPosition->prepare(kInsertPositionSql, &m_error)
-                       && m_nStatus->prepare(kInsertStatusSql, &m_error) && m_nEvent->prepare(kInsertEventSql, &m_error)
-                       && m_nPending->prepare(kInsertPendingSql, &m_error);
+                       && m_nStatus->prepare(kInsertStatusSql, &m_error) && m_nEvent->prepare(kInsertEventSql, &m_error);
             if (!m_native) {
-                m_nFrame.reset(); m_nPosition.reset(); m_nStatus.reset(); m_nEvent.reset(); m_nPending.reset();
+                m_nFrame.reset(); m_nPosition.reset(); m_nStatus.reset(); m_nEvent.reset();
             }
         }
     }
@@ -887,11 +884,11 @@ struct Store::PositionRow {
     int source = 0;
     QByteArray network;               // empty: NULL
     qint64 frameId = 0;
-    qint64 pendingRowid = 0;          // deferred: its row in positions_pending
+    qint64 batch = 0;                 // deferred: its row of positions_pending_batches
 };
 
-// A device's deferred positions: the rows waiting in positions_pending (and here) until
-// their group is written into positions.
+// A device's deferred positions: the rows waiting in memory (and, durable, in
+// positions_pending_batches) until their group is written into positions.
 struct Store::DeferredDevice {
     qint64 lastWriteMs = 0;           // when a row of it last went into positions
     // The newest fix time in positions, and the content keys of the rows with that time
@@ -914,9 +911,9 @@ struct Store::DeferredDevice {
     }
 };
 
-bool Store::writePositionRow(const PositionRow &r, bool pending, bool *added, qint64 *rowid) {
+bool Store::writePositionRow(const PositionRow &r, bool *added) {
     if (m_native) {
-        NativeStatement &n = pending ? *m_nPending : *m_nPosition;
+        NativeStatement &n = *m_nPosition;
         n.bind(1, r.deviceId);
         n.bind(2, r.fixTime);
         n.bind(3, r.ckey);
@@ -945,11 +942,9 @@ bool Store::writePositionRow(const PositionRow &r, bool pending, bool *added, qi
         }
         if (added)
             *added = n.changes() > 0;
-        if (rowid)
-            *rowid = n.lastInsertId();
         return true;
     }
-    QSqlQuery &q = pending ? *m_insPending : *m_insPosition;
+    QSqlQuery &q = *m_insPosition;
     q.bindValue(0, r.deviceId);
     q.bindValue(1, r.fixTime);
     q.bindValue(2, r.ckey);
@@ -969,8 +964,107 @@ bool Store::writePositionRow(const PositionRow &r, bool pending, bool *added, qi
         return false;
     if (added)
         *added = q.numRowsAffected() > 0;
-    if (rowid)
-        *rowid = q.lastInsertId().toLongLong();
+    return true;
+}
+
+namespace {
+constexpr char kPendingFormat = 1;   // first byte of a positions_pending_batches blob
+constexpr int kPendingFixedBytes = 5 * 8 + 1 + 6 * 8 + 4 + 1 + 1 + 4;
+
+template <typename T>
+void putLe(char *&p, T v) {
+    qToLittleEndian(v, p);
+    p += sizeof(T);
+}
+void putDouble(char *&p, double d) {
+    quint64 bits;
+    std::memcpy(&bits, &d, sizeof bits);
+    putLe(p, bits);
+}
+template <typename T>
+T getLe(const char *&p) {
+    const T v = qFromLittleEndian<T>(p);
+    p += sizeof(T);
+    return v;
+}
+double getDouble(const char *&p) {
+    const quint64 bits = getLe<quint64>(p);
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    return d;
+}
+} // namespace
+
+// Row: device, fix time, key, server time, frame (i64); flags (u8: coordinates, altitude,
+// speed, course, accuracy, satellites); lat, lon, altitude, speed, course, accuracy (f64);
+// satellites (i32); valid, source (u8); network (u32 length + UTF-8).
+void Store::appendPendingRow(QByteArray &blob, const PositionRow &r) {
+    if (blob.isEmpty())
+        blob.append(kPendingFormat);
+    const qsizetype at = blob.size();
+    blob.resize(at + kPendingFixedBytes + r.network.size());
+    char *p = blob.data() + at;
+    putLe<qint64>(p, r.deviceId);
+    putLe<qint64>(p, r.fixTime);
+    putLe<qint64>(p, r.ckey);
+    putLe<qint64>(p, r.serverTime);
+    putLe<qint64>(p, r.frameId);
+    putLe<quint8>(p, quint8((r.hasCoordinates ? 1 : 0) | (r.altitude ? 2 : 0) | (r.speed ? 4 : 0) | (r.course ? 8 : 0)
+                            | (r.accuracy ? 16 : 0) | (r.satellites ? 32 : 0)));
+    putDouble(p, r.lat);
+    putDouble(p, r.lon);
+    putDouble(p, r.altitude.value_or(0));
+    putDouble(p, r.speed.value_or(0));
+    putDouble(p, r.course.value_or(0));
+    putDouble(p, r.accuracy.value_or(0));
+    putLe<qint32>(p, r.satellites.value_or(0));
+    putLe<quint8>(p, quint8(r.valid));
+    putLe<quint8>(p, quint8(r.source));
+    putLe<quint32>(p, quint32(r.network.size()));
+    if (!r.network.isEmpty())
+        std::memcpy(p, r.network.constData(), size_t(r.network.size()));
+}
+
+bool Store::readPendingRow(const char *&p, const char *end, PositionRow *r) {
+    if (end - p < kPendingFixedBytes)
+        return false;
+    r->deviceId = getLe<qint64>(p);
+    r->fixTime = getLe<qint64>(p);
+    r->ckey = getLe<qint64>(p);
+    r->serverTime = getLe<qint64>(p);
+    r->frameId = getLe<qint64>(p);
+    const quint8 flags = getLe<quint8>(p);
+    r->hasCoordinates = flags & 1;
+    r->lat = getDouble(p);
+    r->lon = getDouble(p);
+    const double altitude = getDouble(p), speed = getDouble(p), course = getDouble(p), accuracy = getDouble(p);
+    r->altitude = flags & 2 ? std::optional<double>(altitude) : std::nullopt;
+    r->speed = flags & 4 ? std::optional<double>(speed) : std::nullopt;
+    r->course = flags & 8 ? std::optional<double>(course) : std::nullopt;
+    r->accuracy = flags & 16 ? std::optional<double>(accuracy) : std::nullopt;
+    const qint32 satellites = getLe<qint32>(p);
+    r->satellites = flags & 32 ? std::optional<int>(satellites) : std::nullopt;
+    r->valid = getLe<quint8>(p);
+    r->source = getLe<quint8>(p);
+    const quint32 networkLength = getLe<quint32>(p);
+    if (r->deviceId <= 0 || quint64(end - p) < networkLength)
+        return false;
+    r->network = QByteArray(p, qsizetype(networkLength));
+    p += networkLength;
+    return true;
+}
+
+// This commit's deferred rows, as one row of positions_pending_batches.
+bool Store::writePendingBatch() {
+    if (m_pendingBlob.isEmpty())
+        return true;
+    QSqlQuery &q = *m_insPendingBatch;
+    q.bindValue(0, m_nextBatchId);
+    q.bindValue(1, m_pendingBlob);
+    if (!exec(q, "storing the waiting positions"))
+        return false;
+    m_lastBatchId = m_nextBatchId++;
+    m_pendingBlob.clear();
     return true;
 }
 
@@ -998,7 +1092,7 @@ bool Store::insertPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId
         r.network = networkJson(p);
         r.frameId = frameId;
         bool added = false;
-        if (defer ? !deferPosition(std::move(r), nowMs, &added) : !writePositionRow(r, false, &added, nullptr))
+        if (defer ? !deferPosition(std::move(r), nowMs, &added) : !writePositionRow(r, &added))
             return false;
         if (added)
             ++*stored;
@@ -1023,8 +1117,9 @@ bool Store::positionExists(qint64 deviceId, qint64 fixTime, qint64 ckey, bool *e
 }
 
 // Writes the fix at once when its device's last row went into positions long enough ago
-// (a tracker reporting every few seconds or more: always), else appends it to
-// positions_pending and to the device's waiting group. *added: false for a resend.
+// (a tracker reporting every few seconds or more: always), else appends it to this
+// commit's batch of waiting rows and to the device's waiting group. *added: false for a
+// resend.
 bool Store::deferPosition(PositionRow &&r, qint64 nowMs, bool *added) {
     DeferredDevice *&d = m_deferred[r.deviceId];
     if (!d) {
@@ -1042,7 +1137,7 @@ bool Store::deferPosition(PositionRow &&r, qint64 nowMs, bool *added) {
     }
     const bool waiting = !d->rows.isEmpty();
     if (!waiting && (!m_deferBusy || d->lastWriteMs == 0 || nowMs - d->lastWriteMs >= m_options.deferPositionsMs)) {
-        if (!writePositionRow(r, false, added, nullptr))
+        if (!writePositionRow(r, added))
             return false;
         d->lastWriteMs = nowMs;
         if (*added)
@@ -1070,13 +1165,12 @@ bool Store::deferPosition(PositionRow &&r, qint64 nowMs, bool *added) {
             return true;
         }
     }
-    if (!writePositionRow(r, true, nullptr, &r.pendingRowid))
-        return false;
-    m_lastPendingRowid = r.pendingRowid;
+    r.batch = m_nextBatchId;   // written by writePendingBatch() before the commit
+    appendPendingRow(m_pendingBlob, r);
     if (!waiting) {
         d->dueMs = nowMs + m_options.deferPositionsMs;
         m_deferDue.insert({d->dueMs, r.deviceId});
-        m_deferFirstRowid.insert(r.pendingRowid);
+        m_deferFirstBatch.insert(r.batch);
     }
     d->rows.append(std::move(r));
     ++m_deferredRows;
@@ -1085,7 +1179,7 @@ bool Store::deferPosition(PositionRow &&r, qint64 nowMs, bool *added) {
 }
 
 // Writes the waiting groups due at nowMs (every group with `all`), oldest first, until
-// rowBudget rows are written, then deletes the rows of positions_pending no group needs.
+// rowBudget rows are written, then deletes the batches of waiting rows no group needs.
 bool Store::writeDueGroups(qint64 nowMs, qint64 rowBudget, bool all) {
     qint64 written = 0;
     while (!m_deferDue.empty() && written < rowBudget) {
@@ -1096,9 +1190,11 @@ bool Store::writeDueGroups(qint64 nowMs, qint64 rowBudget, bool all) {
         DeferredDevice *d = m_deferred.value(deviceId);
         if (!d || d->rows.isEmpty())
             continue;
-        m_deferFirstRowid.erase(d->rows.first().pendingRowid);
+        const auto first = m_deferFirstBatch.find(d->rows.first().batch);
+        if (first != m_deferFirstBatch.end())
+            m_deferFirstBatch.erase(first);
         for (const PositionRow &r : std::as_const(d->rows)) {
-            if (!writePositionRow(r, false, nullptr, nullptr))
+            if (!writePositionRow(r, nullptr))
                 return false;
             d->wrote(r);
         }
@@ -1107,23 +1203,25 @@ bool Store::writeDueGroups(qint64 nowMs, qint64 rowBudget, bool all) {
         d->rows.clear();
         d->lastWriteMs = nowMs;
     }
-    // positions_pending keeps what the waiting groups still need: rows below the first
-    // of them are written. Deleted in runs (a range delete) or all at once when none waits.
-    if (m_deferFirstRowid.empty()) {
-        if (m_lastPendingRowid > 0) {
+    // positions_pending_batches keeps what the waiting groups still need: batches before
+    // the first of them are written. Deleted in runs (a range delete) or all at once when
+    // none waits.
+    if (m_deferFirstBatch.empty()) {
+        if (m_lastBatchId > 0) {
             QSqlQuery q(database());
-            if (!q.exec(QStringLiteral("DELETE FROM positions_pending"))) {
-                m_error = QStringLiteral("clearing positions_pending: %1").arg(q.lastError().text());
+            if (!q.exec(QStringLiteral("DELETE FROM positions_pending_batches"))) {
+                m_error = QStringLiteral("clearing positions_pending_batches: %1").arg(q.lastError().text());
                 return false;
             }
-            m_lastPendingRowid = 0;      // the rowids start over
+            m_lastBatchId = 0;      // the ids start over
+            m_nextBatchId = 1;
             m_pendingDeletedBelow = 0;
         }
-    } else if (*m_deferFirstRowid.begin() - m_pendingDeletedBelow >= 512) {
-        const qint64 below = *m_deferFirstRowid.begin();
+    } else if (*m_deferFirstBatch.begin() - m_pendingDeletedBelow >= 16) {
+        const qint64 below = *m_deferFirstBatch.begin();
         QSqlQuery q(database());
-        if (!q.exec(QStringLiteral("DELETE FROM positions_pending WHERE rowid < %1").arg(below))) {
-            m_error = QStringLiteral("trimming positions_pending: %1").arg(q.lastError().text());
+        if (!q.exec(QStringLiteral("DELETE FROM positions_pending_batches WHERE id < %1").arg(below))) {
+            m_error = QStringLiteral("trimming positions_pending_batches: %1").arg(q.lastError().text());
             return false;
         }
         m_pendingDeletedBelow = below;
@@ -1131,8 +1229,10 @@ bool Store::writeDueGroups(qint64 nowMs, qint64 rowBudget, bool all) {
     return true;
 }
 
-// Rows a previous run (or a failed transaction) left in positions_pending: written into
-// positions (resends of rows already there are ignored by the key) and deleted.
+// Rows a previous run (or a failed transaction) left waiting: written into positions
+// (resends of rows already there are ignored by the key) and deleted. Version 6 kept them
+// a row each in positions_pending; since version 7 a batch per commit. A damaged batch is
+// skipped (and reported) rather than blocking every commit after it.
 bool Store::mergePending() {
     QSqlQuery q(database());
     const QString cols = QLatin1String(kPositionRowColumns);
@@ -1140,13 +1240,46 @@ bool Store::mergePending() {
         m_error = QStringLiteral("writing the positions a previous run left: %1").arg(q.lastError().text());
         return false;
     }
-    const int n = q.numRowsAffected();
+    qint64 n = qMax(0, q.numRowsAffected());
     if (!q.exec(QStringLiteral("DELETE FROM positions_pending"))) {
         m_error = QStringLiteral("clearing positions_pending: %1").arg(q.lastError().text());
         return false;
     }
-    m_recoveredPending += qMax(0, n);
-    m_lastPendingRowid = 0;
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral("SELECT id, rows FROM positions_pending_batches ORDER BY id"))) {
+        m_error = QStringLiteral("reading the positions a previous run left: %1").arg(q.lastError().text());
+        return false;
+    }
+    while (q.next()) {
+        const QByteArray blob = q.value(1).toByteArray();
+        const char *p = blob.constData();
+        const char *end = p + blob.size();
+        bool damaged = blob.isEmpty() || *p++ != kPendingFormat;
+        while (!damaged && p < end) {
+            PositionRow r;
+            if (!readPendingRow(p, end, &r)) {
+                damaged = true;
+                break;
+            }
+            bool added = false;
+            if (!writePositionRow(r, &added))
+                return false;
+            n += added ? 1 : 0;
+        }
+        if (damaged) {
+            ++m_damagedPending;
+            qWarning("store: batch %lld of waiting positions is damaged (%lld bytes); the rows read before the damage are kept",
+                     q.value(0).toLongLong(), qint64(blob.size()));
+        }
+    }
+    q.finish();
+    if (!q.exec(QStringLiteral("DELETE FROM positions_pending_batches"))) {
+        m_error = QStringLiteral("clearing positions_pending_batches: %1").arg(q.lastError().text());
+        return false;
+    }
+    m_recoveredPending += n;
+    m_lastBatchId = 0;
+    m_nextBatchId = 1;
     m_pendingDeletedBelow = 0;
     m_pendingMergeNeeded = false;
     return true;
@@ -1156,9 +1289,10 @@ void Store::forgetDeferred() {
     qDeleteAll(m_deferred);
     m_deferred.clear();
     m_deferDue.clear();
-    m_deferFirstRowid.clear();
+    m_deferFirstBatch.clear();
+    m_pendingBlob.clear();
     m_deferredRows = 0;
-    m_pendingMergeNeeded = true;   // positions_pending has what the memory had
+    m_pendingMergeNeeded = true;   // positions_pending_batches has what the memory had
 }
 
 qint64 Store::nextDeferredDueMs() const {
@@ -1408,6 +1542,10 @@ bool Store::applyBatch(const QList<WorkItem> &items, QList<WorkResult> *results)
         }
         results->append(r);
     }
+    // The rows deferred by this batch, durable with it (before the groups below, which may
+    // write some of them and then delete their batch).
+    if (defer && !writePendingBatch())
+        return fail();
     // Deferred groups now due, about as many rows as this batch deferred (a quarter more,
     // so a backlog drains): the groups are written at the pace they fill, spread over the
     // commits, and a device whose group is written late starts its next one late, so groups

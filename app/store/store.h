@@ -26,7 +26,7 @@ struct StoreOptions {
     int busyTimeoutMs = 5000;     // wait this long for the other connection's write lock
     // Writer only, > 0: while the writer is busy (commits of deferFromItems items or more on
     // average: thousands of fixes a second), the positions of a device whose previous position row
-    // was written less than this many ms ago are deferred: appended to positions_pending in
+    // was written less than this many ms ago are deferred: appended to positions_pending_batches in
     // the same transaction (durable, so still acknowledged after their commit), kept in
     // memory, and written into positions in one group per device about this many ms later.
     // With many fast devices every commit otherwise rewrites each one's newest page of the
@@ -109,14 +109,16 @@ public:
     // durable; on failure nothing of the batch is kept and lastError() says why.
     bool applyBatch(const QList<WorkItem> &items, QList<WorkResult> *results);
     // Deferred positions (StoreOptions::deferPositionsMs): writes the groups due at nowMs
-    // (all of them with `all`, and first whatever positions_pending holds from a previous
+    // (all of them with `all`, and first whatever positions_pending(_batches) holds from a previous
     // run) in one transaction of its own. False with lastError() on failure (the rows stay
-    // in positions_pending and are written by the next call or the next start).
+    // in positions_pending_batches and are written by the next call or the next start).
     bool flushDeferred(qint64 nowMs, bool all);
     // When the next deferred group is due (ms since epoch), -1 when none waits.
     qint64 nextDeferredDueMs() const;
     qint64 deferredRows() const { return m_deferredRows; }
     qint64 recoveredPending() const { return m_recoveredPending; }  // rows a previous run left
+    // Batches of waiting rows a previous run left that could not be read (damaged; skipped).
+    qint64 damagedPendingBatches() const { return m_damagedPending; }
     // Stores fixes that do not come from a tracker frame as it arrived: positions parsed from
     // an SMS, cell/Wi-Fi positions resolved by a geolocation provider (frameId: the frame
     // whose inputs produced them, 0 for none). One transaction; resends are recognised
@@ -158,8 +160,14 @@ private:
                          const QList<proto::Position> &positions, int *stored, int *duplicates,
                          QList<bool> *isNew = nullptr, bool mayDefer = false);
     struct PositionRow;
-    bool writePositionRow(const PositionRow &row, bool pending, bool *added, qint64 *rowid);
+    bool writePositionRow(const PositionRow &row, bool *added);
     bool deferPosition(PositionRow &&row, qint64 nowMs, bool *added);
+    // The binary form of a waiting row in positions_pending_batches (little endian, after a
+    // format byte at the start of the blob). readPendingRow: false when the bytes end early
+    // or lie (a damaged blob).
+    static void appendPendingRow(QByteArray &blob, const PositionRow &row);
+    static bool readPendingRow(const char *&p, const char *end, PositionRow *row);
+    bool writePendingBatch();
     bool positionExists(qint64 deviceId, qint64 fixTime, qint64 ckey, bool *exists);
     bool mergePending();
     bool writeDueGroups(qint64 nowMs, qint64 rowBudget, bool all);
@@ -190,19 +198,24 @@ private:
     };
     QHash<qint64, KnownStatus> m_knownStatus;
     // The same inserts through the SQLite C API when available (see sqlitenative.h).
-    std::unique_ptr<NativeStatement> m_nFrame, m_nPosition, m_nStatus, m_nEvent, m_nPending;
+    std::unique_ptr<NativeStatement> m_nFrame, m_nPosition, m_nStatus, m_nEvent;
     bool m_native = false;
 
     // Deferred positions (StoreOptions::deferPositionsMs), writer only.
     struct DeferredDevice;
     QHash<qint64, DeferredDevice *> m_deferred;     // device id -> its state (owned)
     std::set<std::pair<qint64, qint64>> m_deferDue;  // (due ms, device id) of devices with rows waiting
-    std::set<qint64> m_deferFirstRowid;              // first positions_pending rowid of each waiting group
-    std::unique_ptr<QSqlQuery> m_insPending, m_findPosition, m_maxFixTime;
+    // Durable copies of the waiting rows: one row of positions_pending_batches per commit
+    // that deferred rows (id = batch number), deleted once no waiting group needs it.
+    std::multiset<qint64> m_deferFirstBatch;         // the batch of each waiting group's first row
+    std::unique_ptr<QSqlQuery> m_insPendingBatch, m_findPosition, m_maxFixTime;
+    QByteArray m_pendingBlob;                        // this commit's deferred rows (appendPendingRow)
+    qint64 m_nextBatchId = 1;                        // the id this commit's batch gets
+    qint64 m_lastBatchId = 0;                        // > 0: batches may be on disk
+    qint64 m_pendingDeletedBelow = 0;                // batches below this id are deleted
     qint64 m_deferredRows = 0;
-    qint64 m_pendingDeletedBelow = 0;                // positions_pending rows below this rowid are deleted
-    qint64 m_lastPendingRowid = 0;
     qint64 m_recoveredPending = 0;
+    qint64 m_damagedPending = 0;
     bool m_pendingMergeNeeded = true;
     double m_itemsPerCommit = 0;                     // average items per applyBatch (exponential)
     bool m_deferBusy = false;                        // positions are deferred in this batch                // rows of a previous run (or a failed batch) may wait

@@ -413,7 +413,7 @@ void StoreWriter::run(std::promise<QString> *opened) {
         if (batch.isEmpty()) {
             // Idle: the groups of deferred positions that are due (a batch writes them too).
             // After a failure (a full disk) not again for a second: they are safe in
-            // positions_pending meanwhile.
+            // positions_pending_batches meanwhile.
             const qint64 now = QDateTime::currentMSecsSinceEpoch();
             const qint64 due = store.nextDeferredDueMs();
             if (due >= 0 && due <= now && now >= deferredRetryMs && !store.flushDeferred(now, false)) {
@@ -437,7 +437,7 @@ void StoreWriter::run(std::promise<QString> *opened) {
         }
     }
     // Everything waiting goes into positions now (if this fails it waits in
-    // positions_pending for the next start).
+    // positions_pending_batches for the next start).
     if (!store.flushDeferred(QDateTime::currentMSecsSinceEpoch(), true))
         emit problem(store.lastError());
     store.close();

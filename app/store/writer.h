@@ -57,7 +57,7 @@ struct WriterOptions {
     int tailPages = 1000;
     // StoreOptions::deferPositionsMs for the writer's connection: the position rows of a
     // device that sends faster than this are written in groups, once per this many ms
-    // (durable in positions_pending before the ack meanwhile). 0: every row at once.
+    // (durable in positions_pending_batches before the ack meanwhile). 0: every row at once.
     int deferPositionsMs = 1000;
     // Diagnostics: one line on stderr per commit (items, time, rows waiting in groups,
     // items queued behind it), per checkpoint pass (WAL pages, copied, sync time) and per
@@ -105,7 +105,7 @@ signals:
     void pruned(qint64 frames);
     void pruneFailed(const QString &error);
     // Another problem of the writer's housekeeping: a WAL checkpoint, writing deferred
-    // position groups (they stay durable in positions_pending and are tried again).
+    // position groups (they stay durable in positions_pending_batches and are tried again).
     void problem(const QString &error);
 
 private:

@@ -4,7 +4,7 @@
 // in the database exactly once (resends recognised), the database is intact, and a
 // SIGTERM stops the server cleanly. Twice: with every position row written in the commit
 // that precedes its ack, and with the rows of fast devices written in groups (kept in
-// positions_pending meanwhile; the restarted server writes what the killed one left).
+// positions_pending_batches meanwhile; the restarted server writes what the killed one left).
 #include "sim/simulator.h"
 #include "store/store.h"
 

@@ -98,6 +98,7 @@ private slots:
     void writerCutsTheWalBackWhenIdle();
     void writerRetriesWaitingGroupsCalmlyOnAFullDisk();
     void writerTracePrintsCommitsAndCheckpoints();
+    void waitingRowsOfOlderRunsAndDamagedBatches();
     void restartKeepsDevicesAndHistory();
     void nativeAndQtSqlPathsAgree();
     void redecodeReplacesDerivedData_data();
@@ -283,7 +284,8 @@ void TestStore::fastDevicesRowsAreWrittenInGroups() {
         for (const WorkResult &x : r)
             QCOMPARE(x.positionIsNew, QList<bool>{true});
         QCOMPARE(reader.countPositions({}, {}, {}), 1);
-        QCOMPARE(countSql(reader.database(), QStringLiteral("SELECT count(*) FROM positions_pending")), 49);
+        // Durable: one row of positions_pending_batches holds this commit's 49 waiting rows.
+        QCOMPARE(countSql(reader.database(), QStringLiteral("SELECT count(*) FROM positions_pending_batches")), 1);
         QCOMPARE(w.deferredRows(), 49);
         // Resends of a waiting fix and of the written one, among 48 new fixes.
         QList<WorkItem> b = batch(50, 48);
@@ -299,7 +301,7 @@ void TestStore::fastDevicesRowsAreWrittenInGroups() {
         QCOMPARE(reader.countPositions({}, {}, {}), 1);
         QVERIFY(w.flushDeferred(QDateTime::currentMSecsSinceEpoch() + 61000, false));
         QCOMPARE(reader.countPositions({}, {}, {}), 98);
-        QCOMPARE(countSql(reader.database(), QStringLiteral("SELECT count(*) FROM positions_pending")), 0);
+        QCOMPARE(countSql(reader.database(), QStringLiteral("SELECT count(*) FROM positions_pending_batches")), 0);
         // More waiting rows, then the process ends without writing them (as a crash would).
         QVERIFY2(w.applyBatch(batch(100, 50), &r), qPrintable(w.lastError()));
         QVERIFY(w.deferredRows() > 0);
@@ -779,6 +781,64 @@ void TestStore::writerCutsTheWalBackWhenIdle() {
     Store s;
     QVERIFY(s.open(o.path));
     QCOMPARE(s.countPositions({}, {}, {}), 3001);
+}
+
+// What a killed run left waiting is written at the next start: rows of version 6 (one row
+// each in positions_pending) and batches of version 7; a damaged batch is skipped and
+// reported, the rows before the damage and the other batches are kept.
+void TestStore::waitingRowsOfOlderRunsAndDamagedBatches() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("td.db"));
+    StoreOptions o;
+    o.deferPositionsMs = 60000;
+    o.deferFromItems = 1;
+    const QString imei = QStringLiteral("864717003283581");
+    auto item = [&](int i) { return inbound(imei, T0 + i, {fix(T0 + i * 1000, 52 + i * 1e-4, 4)}); };
+    QByteArray good;
+    {
+        Store w;
+        QVERIFY2(w.open(path, o), qPrintable(w.lastError()));
+        QList<WorkResult> r;
+        QList<WorkItem> b;
+        for (int i = 0; i < 10; ++i)
+            b << item(i);
+        QVERIFY2(w.applyBatch(b, &r), qPrintable(w.lastError()));
+        QCOMPARE(w.deferredRows(), 9);
+        QSqlQuery q(w.database());
+        QVERIFY(q.exec(QStringLiteral("SELECT rows FROM positions_pending_batches")) && q.next());
+        good = q.value(0).toByteArray();
+        q.finish();
+        // As a killed run of version 6 would have left them: rows in positions_pending.
+        QVERIFY(q.exec(QStringLiteral("INSERT INTO positions_pending(device_id, fix_time, ckey, server_time, lat, lon, valid, source, frame_id)"
+                                      " VALUES(1, %1, 7, %2, 53.5, 6.5, 1, 0, NULL), (1, %3, 8, %2, 53.6, 6.6, 1, 0, NULL)")
+                           .arg(T0 + 500000).arg(T0).arg(T0 + 501000)));
+        // A second batch cut short after its first row and a few bytes, and a third of noise.
+        const int firstRowEnd = 1 + (good.size() - 1) / 9;
+        QVERIFY(q.prepare(QStringLiteral("INSERT INTO positions_pending_batches(id, rows) VALUES(?, ?)")));
+        q.addBindValue(100);
+        q.addBindValue(QByteArray(good.left(firstRowEnd + 5)).replace(9, 8, QByteArray::fromHex("40F3870700000000")));
+        QVERIFY(q.exec());
+        q.addBindValue(101);
+        q.addBindValue(QByteArray("\x01garbage"));
+        QVERIFY(q.exec());
+    }   // "killed": the 9 waiting rows were never written into positions
+    Store check;
+    QVERIFY(check.open(path));
+    QCOMPARE(check.countPositions({}, {}, {}), 1);
+    check.close();
+    Store w;
+    QVERIFY2(w.open(path, o), qPrintable(w.lastError()));
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("batch 100 of waiting positions is damaged")));
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("batch 101 of waiting positions is damaged")));
+    QVERIFY2(w.flushDeferred(QDateTime::currentMSecsSinceEpoch(), true), qPrintable(w.lastError()));
+    // 1 written + 9 from the good batch + 2 from version 6 + the first row of the cut
+    // batch (another fix time; its second row was damaged).
+    QCOMPARE(w.countPositions({}, {}, {}), 13);
+    QCOMPARE(w.recoveredPending(), 12);
+    QCOMPARE(w.damagedPendingBatches(), 2);
+    QCOMPARE(countSql(w.database(), QStringLiteral("SELECT count(*) FROM positions_pending_batches")), 0);
+    QCOMPARE(countSql(w.database(), QStringLiteral("SELECT count(*) FROM positions_pending")), 0);
+    QCOMPARE(w.integrityCheck(), QStringLiteral("ok"));
 }
 
 // WriterOptions::trace (TRACKERDESK_WRITER_TRACE=1): a line per commit and per checkpoint
