@@ -62,6 +62,18 @@ WorkItem inbound(const QString &imei, qint64 ms, QList<proto::Position> position
 
 const qint64 T0 = 1767225600000;
 
+// For the tests of position groups: a writer connection that defers the rows of fast
+// devices for a minute once commits carry deferFromItems items, and the i-th fix of a
+// device reporting every second.
+StoreOptions groupsOptions(int deferFromItems) {
+    StoreOptions o;
+    o.deferPositionsMs = 60000;
+    o.deferFromItems = deferFromItems;
+    return o;
+}
+
+WorkItem everySecond(const QString &imei, int i) { return inbound(imei, T0 + i, {fix(T0 + i * 1000, 52 + i * 1e-4, 4)}); }
+
 bool sqlExec(const QSqlDatabase &db, const QString &sql) {
     QSqlQuery q(db);
     if (q.exec(sql))
@@ -256,16 +268,14 @@ qint64 countSql(const QSqlDatabase &db, const QString &sql) {
 }
 
 // A busy writer (deferFromItems) defers the rows of a device that reports fast: durable in
-// positions_pending (a crash loses nothing), resends recognised as for written rows,
+// positions_pending_batches (a crash loses nothing), resends recognised as for written rows,
 // visible to readers once their group is written (due, or with a quiet writer's commit).
 void TestStore::fastDevicesRowsAreWrittenInGroups() {
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("td.db"));
-    StoreOptions o;
-    o.deferPositionsMs = 60000;
-    o.deferFromItems = 5;
+    const StoreOptions o = groupsOptions(5);
     const QString imei = QStringLiteral("864717003283581");
-    auto item = [&](int i) { return inbound(imei, T0 + i, {fix(T0 + i * 1000, 52 + i * 1e-4, 4)}); };
+    auto item = [&](int i) { return everySecond(imei, i); };
     auto batch = [&](int from, int n) {
         QList<WorkItem> b;
         for (int i = from; i < from + n; ++i)
@@ -789,11 +799,7 @@ void TestStore::writerCutsTheWalBackWhenIdle() {
 void TestStore::waitingRowsOfOlderRunsAndDamagedBatches() {
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("td.db"));
-    StoreOptions o;
-    o.deferPositionsMs = 60000;
-    o.deferFromItems = 1;
-    const QString imei = QStringLiteral("864717003283581");
-    auto item = [&](int i) { return inbound(imei, T0 + i, {fix(T0 + i * 1000, 52 + i * 1e-4, 4)}); };
+    const StoreOptions o = groupsOptions(1);
     QByteArray good;
     {
         Store w;
@@ -801,7 +807,7 @@ void TestStore::waitingRowsOfOlderRunsAndDamagedBatches() {
         QList<WorkResult> r;
         QList<WorkItem> b;
         for (int i = 0; i < 10; ++i)
-            b << item(i);
+            b << everySecond(QStringLiteral("864717003283581"), i);
         QVERIFY2(w.applyBatch(b, &r), qPrintable(w.lastError()));
         QCOMPARE(w.deferredRows(), 9);
         QSqlQuery q(w.database());
