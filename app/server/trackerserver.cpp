@@ -518,6 +518,8 @@ void TrackerServer::queueFrame(Connection *c, const proto::DecodedFrame &f, bool
     info.alarms = m.alarms;
     info.text = m.text;
     if (sendReplies && !f.replies.isEmpty()) {
+        w.replies = f.replies;   // shared, not copied
+        w.replyTypes.reserve(f.replies.size());
         for (const QByteArray &reply : f.replies) {
             FrameRecord rr;
             rr.direction = proto::Direction::ToDevice;
@@ -527,7 +529,6 @@ void TrackerServer::queueFrame(Connection *c, const proto::DecodedFrame &f, bool
             rr.protocol = w.protocol;
             rr.bytes = reply;
             describeReply(c->protocol, reply, &rr);
-            w.replies.append(reply);
             w.replyTypes.append(rr.type);
             if (m_detailedReplies)  // records of the replies only for an inspector
                 info.replies.append(std::move(rr));
