@@ -1063,7 +1063,7 @@ bool Store::writePendingBatch() {
     q.bindValue(1, m_pendingBlob);
     if (!exec(q, "storing the waiting positions"))
         return false;
-    m_lastBatchId = m_nextBatchId++;
+    ++m_nextBatchId;
     m_pendingBlob.clear();
     return true;
 }
@@ -1207,16 +1207,8 @@ bool Store::writeDueGroups(qint64 nowMs, qint64 rowBudget, bool all) {
     // the first of them are written. Deleted in runs (a range delete) or all at once when
     // none waits.
     if (m_deferFirstBatch.empty()) {
-        if (m_lastBatchId > 0) {
-            QSqlQuery q(database());
-            if (!q.exec(QStringLiteral("DELETE FROM positions_pending_batches"))) {
-                m_error = QStringLiteral("clearing positions_pending_batches: %1").arg(q.lastError().text());
-                return false;
-            }
-            m_lastBatchId = 0;      // the ids start over
-            m_nextBatchId = 1;
-            m_pendingDeletedBelow = 0;
-        }
+        if (m_nextBatchId > 1 && !clearPendingBatches())
+            return false;
     } else if (*m_deferFirstBatch.begin() - m_pendingDeletedBelow >= 16) {
         const qint64 below = *m_deferFirstBatch.begin();
         QSqlQuery q(database());
@@ -1273,15 +1265,22 @@ bool Store::mergePending() {
         }
     }
     q.finish();
+    if (!clearPendingBatches())
+        return false;
+    m_recoveredPending += n;
+    m_pendingMergeNeeded = false;
+    return true;
+}
+
+// Every batch of waiting rows deleted; the ids start over.
+bool Store::clearPendingBatches() {
+    QSqlQuery q(database());
     if (!q.exec(QStringLiteral("DELETE FROM positions_pending_batches"))) {
         m_error = QStringLiteral("clearing positions_pending_batches: %1").arg(q.lastError().text());
         return false;
     }
-    m_recoveredPending += n;
-    m_lastBatchId = 0;
     m_nextBatchId = 1;
     m_pendingDeletedBelow = 0;
-    m_pendingMergeNeeded = false;
     return true;
 }
 

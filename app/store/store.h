@@ -168,6 +168,7 @@ private:
     static void appendPendingRow(QByteArray &blob, const PositionRow &row);
     static bool readPendingRow(const char *&p, const char *end, PositionRow *row);
     bool writePendingBatch();
+    bool clearPendingBatches();
     bool positionExists(qint64 deviceId, qint64 fixTime, qint64 ckey, bool *exists);
     bool mergePending();
     bool writeDueGroups(qint64 nowMs, qint64 rowBudget, bool all);
@@ -210,8 +211,7 @@ private:
     std::multiset<qint64> m_deferFirstBatch;         // the batch of each waiting group's first row
     std::unique_ptr<QSqlQuery> m_insPendingBatch, m_findPosition, m_maxFixTime;
     QByteArray m_pendingBlob;                        // this commit's deferred rows (appendPendingRow)
-    qint64 m_nextBatchId = 1;                        // the id this commit's batch gets
-    qint64 m_lastBatchId = 0;                        // > 0: batches may be on disk
+    qint64 m_nextBatchId = 1;                        // the id this commit's batch gets (> 1: batches may be on disk)
     qint64 m_pendingDeletedBelow = 0;                // batches below this id are deleted
     qint64 m_deferredRows = 0;
     qint64 m_recoveredPending = 0;

@@ -317,9 +317,9 @@ void StoreWriter::run(std::promise<QString> *opened) {
         {
             std::unique_lock<std::mutex> lock(m_mutex);
             auto wakeAt = pruning ? clock::now() : nextPrune;
-            const qint64 deferredDue = qMax(store.nextDeferredDueMs(), deferredRetryMs);
-            if (store.nextDeferredDueMs() >= 0) {
-                const qint64 inMs = qMax<qint64>(0, deferredDue - QDateTime::currentMSecsSinceEpoch());
+            const qint64 deferredDue = store.nextDeferredDueMs();
+            if (deferredDue >= 0) {
+                const qint64 inMs = qMax<qint64>(0, qMax(deferredDue, deferredRetryMs) - QDateTime::currentMSecsSinceEpoch());
                 wakeAt = qMin(wakeAt, clock::now() + std::chrono::milliseconds(inMs));
             }
             m_cv.wait_until(lock, wakeAt, [this] { return m_stop || !m_queue.empty() || m_pruneRequested; });

@@ -859,20 +859,22 @@ void TestStore::writerTracePrintsCommitsAndCheckpoints() {
     QVERIFY(saved >= 0 && fd >= 0);
     ::dup2(fd, 2);
     ::close(fd);
-    auto restore = qScopeGuard([saved] {   // also when a check below fails
-        std::fflush(stderr);
-        ::dup2(saved, 2);
-        ::close(saved);
-    });
     int results = 0;
+    bool started = false;
+    QString err;
     {
+        // stderr back once the writer is gone (also when a check below fails).
+        const auto restore = qScopeGuard([saved] {
+            std::fflush(stderr);
+            ::dup2(saved, 2);
+            ::close(saved);
+        });
         StoreWriter w;
         WriterOptions o;
         o.path = dir.filePath(QStringLiteral("td.db"));
         o.trace = true;
         o.checkpointPages = 50;
-        QString err;
-        const bool started = w.start(o, &err);
+        started = w.start(o, &err);
         if (started) {
             connect(&w, &StoreWriter::committed, this, [&](const QList<WorkResult> &rs) { results += int(rs.size()); });
             for (int b = 0; b < 5; ++b) {
@@ -885,12 +887,8 @@ void TestStore::writerTracePrintsCommitsAndCheckpoints() {
             QTest::qWait(1500);   // the checkpointer's pass
         }
         w.stop();
-        restore.dismiss();
-        std::fflush(stderr);
-        ::dup2(saved, 2);
-        ::close(saved);
-        QVERIFY2(started, qPrintable(err));
     }
+    QVERIFY2(started, qPrintable(err));
     QFile f(log);
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QString text = QString::fromUtf8(f.readAll());
