@@ -206,6 +206,7 @@ SmsService::SmsService(store::Store &store, TrackerService *tracker, QObject *pa
     : QObject(parent), m_store(store), m_db(store), m_tracker(tracker) {
     qRegisterMetaType<td::sms::Message>();
     m_retryTimer.setSingleShot(true);
+    m_retryTimer.setTimerType(Qt::PreciseTimer);   // a coarse timer may fire before the attempt is due
     connect(&m_retryTimer, &QTimer::timeout, this, &SmsService::pump);
     connect(&m_expireTimer, &QTimer::timeout, this, &SmsService::expireParts);
     if (m_tracker)
@@ -483,10 +484,12 @@ qint64 SmsService::retryDelayMs(int attempts) const {
     return qMin<qint64>(d, m_config.maxRetryMs);
 }
 
-void SmsService::scheduleRetry() {
-    const qint64 now = nowMs();
+// `now`: the time at which nothing was due. Asking again with a later clock lost a message
+// whose next attempt fell between the two readings (nothing due, nothing after: the timer
+// stopped and the message stayed queued; seen in CI under load).
+void SmsService::scheduleRetry(qint64 now) {
     if (const auto next = m_db.nextAttemptAfter(now))
-        m_retryTimer.start(int(qBound<qint64>(0, *next - now + 5, qint64(24) * 3600 * 1000)));
+        m_retryTimer.start(int(qBound<qint64>(0, *next - nowMs() + 5, qint64(24) * 3600 * 1000)));
     else
         m_retryTimer.stop();
 }
@@ -498,7 +501,7 @@ void SmsService::pump() {
         const qint64 now = nowMs();
         const auto m = m_db.nextDue(now);
         if (!m) {
-            scheduleRetry();
+            scheduleRetry(now);
             return;
         }
         QString err;

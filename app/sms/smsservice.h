@@ -141,7 +141,7 @@ private:
     void storeAssembled(const proto::pdu::Reassembler::Result &result, qint64 nowMs);
     void addPositions(Message &m);
     void deleteFromModem(const QString &memory, int slot);
-    void scheduleRetry();
+    void scheduleRetry(qint64 now);
     void changed(qint64 id);
     SendResult queueSms(const QString &number, qint64 deviceId, const QString &label, const QString &text);
     SendResult sendGprs(qint64 deviceId, const QString &label, const QString &number, const QString &text);
