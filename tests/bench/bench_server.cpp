@@ -549,6 +549,11 @@ int main(int argc, char **argv) {
     }
     raiseFileLimit();
     QTemporaryDir tmp(p.isSet(dirO) ? p.value(dirO) + QStringLiteral("/bench_server-XXXXXX") : QString());
+    if (!tmp.isValid()) {   // else every path below would be relative to the current folder
+        out(QStringLiteral("bench_server: cannot make a work folder%1: %2")
+                .arg(p.isSet(dirO) ? QStringLiteral(" in %1 (does it exist?)").arg(p.value(dirO)) : QString(), tmp.errorString()));
+        return 2;
+    }
     const int devices = p.value(devO).toInt();
     const double rate = p.value(rateO).toDouble();
     const double satRate = p.value(satO).toDouble();
