@@ -8,7 +8,7 @@
 //     Once at the target rate (20,000 fixes/s offered) and once saturated.
 //  3. idle: 10,000 logged-in idle connections held; server RSS per connection.
 //
-//   bench_server [--trackerdesk PATH] [--devices 1000] [--rate 20] [--saturate-rate 60]
+//   bench_server [--trackerdesk PATH] [--devices 1000] [--rate 20] [--saturate-rate 100]
 //                [--seconds 20] [--idle 10000] [--baseline-rows 600000] [--dir DIR]
 //                [--transport epoll|qt] [--coalesce-us N] [--skip-baseline] [--skip-saturated]
 //                [--timeline] [--setting KEY=VALUE ...]
@@ -497,7 +497,7 @@ int main(int argc, char **argv) {
                             QCoreApplication::applicationDirPath() + QStringLiteral("/../../trackerdesk"));
     QCommandLineOption devO(QStringLiteral("devices"), QStringLiteral("Simulated trackers."), QStringLiteral("N"), QStringLiteral("1000"));
     QCommandLineOption rateO(QStringLiteral("rate"), QStringLiteral("Fixes/s per tracker at the target load."), QStringLiteral("R"), QStringLiteral("20"));
-    QCommandLineOption satO(QStringLiteral("saturate-rate"), QStringLiteral("Fixes/s per tracker offered to saturate."), QStringLiteral("R"), QStringLiteral("60"));
+    QCommandLineOption satO(QStringLiteral("saturate-rate"), QStringLiteral("Fixes/s per tracker offered to saturate."), QStringLiteral("R"), QStringLiteral("100"));
     QCommandLineOption secO(QStringLiteral("seconds"), QStringLiteral("Measured seconds per load run."), QStringLiteral("S"), QStringLiteral("20"));
     QCommandLineOption idleO(QStringLiteral("idle"), QStringLiteral("Idle connections to hold (0: skip)."), QStringLiteral("N"), QStringLiteral("10000"));
     QCommandLineOption baseO(QStringLiteral("baseline-rows"), QStringLiteral("Rows for the SQLite baseline."), QStringLiteral("N"), QStringLiteral("600000"));
