@@ -203,6 +203,14 @@ const QList<MigrationStep> &migrationSteps() {
          {
              QStringLiteral("CREATE TABLE positions_pending_batches(id INTEGER PRIMARY KEY, rows BLOB NOT NULL)"),
          }},
+        // Re-decoding replaces the status samples and alarms derived from the frames it
+        // decodes again, found by frame id: without these indexes each page of 1,000 frames
+        // scanned both tables (24 ms a page with 200,000 status rows, against 0.35 ms).
+        {8, QStringLiteral("status and events found by frame (re-decoding)"),
+         {
+             QStringLiteral("CREATE INDEX status_frame ON status(frame_id)"),
+             QStringLiteral("CREATE INDEX events_frame ON events(frame_id)"),
+         }},
     };
     return steps;
 }

@@ -1664,6 +1664,33 @@ bool Store::insertDerivedPositions(qint64 deviceId, qint64 serverTimeMs, qint64 
 // ---------------------------------------------------------------------------------------
 // re-decoding
 
+// What re-decoding removes before it inserts what the decoder says now, per page of frames
+// (ids as a JSON array). Fixes derived from a frame's cells/Wi-Fi by a geolocation provider
+// (source lbs/wifi with coordinates) are not the decoder's output: re-decoding keeps them.
+static const char kRedecodeDeletePositions[] =
+    "DELETE FROM positions WHERE device_id=? AND frame_id BETWEEN ? AND ?"
+    " AND frame_id IN (SELECT value FROM json_each(?))"
+    " AND NOT (source IN (1, 2) AND lat IS NOT NULL)";
+static const char kRedecodeDeleteStatus[] = "DELETE FROM status WHERE frame_id IN (SELECT value FROM json_each(?))";
+static const char kRedecodeDeleteAlarms[] =
+    "DELETE FROM events WHERE kind='alarm' AND frame_id IN (SELECT value FROM json_each(?))";
+
+QString Store::explainRedecodeDeletes() {
+    QStringList lines;
+    for (const char *sql : {kRedecodeDeletePositions, kRedecodeDeleteStatus, kRedecodeDeleteAlarms}) {
+        QSqlQuery q(database());
+        q.prepare(QLatin1String("EXPLAIN QUERY PLAN ") + QLatin1String(sql));
+        const int params = QString::fromLatin1(sql).count(QLatin1Char('?'));
+        for (int i = 0; i < params; ++i)
+            q.addBindValue(i == params - 1 ? QVariant(QStringLiteral("[1]")) : QVariant(1));
+        if (!exec(q, "explain"))
+            return m_error;
+        while (q.next())
+            lines << q.value(q.record().indexOf(QStringLiteral("detail"))).toString();
+    }
+    return lines.join(QLatin1Char('\n'));
+}
+
 bool Store::redecode(const FrameFilter &filter, RedecodeReport *report) {
     RedecodeReport rep;
     if (!m_writerPrepared && !prepareWriter())
@@ -1693,13 +1720,9 @@ bool Store::redecode(const FrameFilter &filter, RedecodeReport *report) {
     const int total = filter.limit;
     qint64 done = 0;
     QSqlQuery delPos(db), delStatus(db), delEvents(db);
-    // Fixes derived from a frame's cells/Wi-Fi by a geolocation provider (source lbs/wifi with
-    // coordinates) are not the decoder's output: re-decoding keeps them.
-    delPos.prepare(QStringLiteral("DELETE FROM positions WHERE device_id=? AND frame_id BETWEEN ? AND ?"
-                                  " AND frame_id IN (SELECT value FROM json_each(?))"
-                                  " AND NOT (source IN (1, 2) AND lat IS NOT NULL)"));
-    delStatus.prepare(QStringLiteral("DELETE FROM status WHERE frame_id IN (SELECT value FROM json_each(?))"));
-    delEvents.prepare(QStringLiteral("DELETE FROM events WHERE kind='alarm' AND frame_id IN (SELECT value FROM json_each(?))"));
+    delPos.prepare(QLatin1String(kRedecodeDeletePositions));
+    delStatus.prepare(QLatin1String(kRedecodeDeleteStatus));
+    delEvents.prepare(QLatin1String(kRedecodeDeleteAlarms));
     for (;;) {
         page.limit = total > 0 ? int(qMin<qint64>(1000, total - done)) : 1000;
         if (page.limit <= 0)

@@ -98,6 +98,8 @@ public:
     QList<Event> events(std::optional<qint64> deviceId, const QDateTime &from, const QDateTime &to, int limit = 1000);
     // The query plan SQLite chooses for the per-device track query (tests assert the index).
     QString explainTrackQuery();
+    // The plans of the deletes re-decoding makes per page of frames (tests assert indexes).
+    QString explainRedecodeDeletes();
 
     // ---- raw frames ----
     QList<StoredFrame> frames(const FrameFilter &filter);
