@@ -118,6 +118,7 @@ DevicesPane::DevicesPane(DeviceListModel *model, QWidget *parent) : QWidget(pare
             m_range->setCurrentIndex(0);
             QDateTime f, t;
             historyRange(&f, &t);
+            showPresetRange();
             emit showHistory(id, f, t);
         });
         menu.addSeparator();
@@ -137,6 +138,8 @@ DevicesPane::DevicesPane(DeviceListModel *model, QWidget *parent) : QWidget(pare
     m_range->addItems({tr("Today"), tr("Last 24 hours"), tr("Custom")});
     m_from = new QDateTimeEdit(QDateTime::currentDateTime().addDays(-1), box);
     m_to = new QDateTimeEdit(QDateTime::currentDateTime(), box);
+    m_from->setObjectName(QStringLiteral("historyFrom"));
+    m_to->setObjectName(QStringLiteral("historyTo"));
     m_from->setCalendarPopup(true);
     m_to->setCalendarPopup(true);
     m_from->setDisplayFormat(QStringLiteral("yyyy-MM-dd HH:mm"));
@@ -155,10 +158,13 @@ DevicesPane::DevicesPane(DeviceListModel *model, QWidget *parent) : QWidget(pare
     row->addWidget(clear);
     form->addRow(row);
     form->addRow(m_historyInfo);
+    // The From/To fields always show the range a track is loaded for: editable for Custom,
+    // filled in (and greyed) by the presets (they showed the last 24 hours for "Today").
     auto customOnly = [this] {
         const bool custom = m_range->currentIndex() == 2;
         m_from->setEnabled(custom);
         m_to->setEnabled(custom);
+        showPresetRange();
     };
     connect(m_range, &QComboBox::currentIndexChanged, this, customOnly);
     customOnly();
@@ -170,6 +176,7 @@ DevicesPane::DevicesPane(DeviceListModel *model, QWidget *parent) : QWidget(pare
         }
         QDateTime f, t;
         historyRange(&f, &t);
+        showPresetRange();
         emit showHistory(id, f, t);
     });
     connect(clear, &QPushButton::clicked, this, &DevicesPane::clearHistory);
@@ -247,6 +254,15 @@ void DevicesPane::historyRange(QDateTime *from, QDateTime *to) const {
     }
     *from = from->toUTC();
     *to = to->toUTC();
+}
+
+void DevicesPane::showPresetRange() {
+    if (m_range->currentIndex() == 2)
+        return;
+    QDateTime from, to;
+    historyRange(&from, &to);
+    m_from->setDateTime(from.toLocalTime());
+    m_to->setDateTime(to.toLocalTime());
 }
 
 void DevicesPane::setHistoryInfo(const QString &text) { m_historyInfo->setText(text); }

@@ -25,6 +25,7 @@ public:
     void selectDevice(qint64 id);
     // The history range picked: today, last 24 h or custom.
     void historyRange(QDateTime *from, QDateTime *to) const;
+    void showPresetRange();   // a preset's range into the (disabled) From/To fields
     void setHistoryInfo(const QString &text);
     void setHistoryRangeIndex(int index);   // 0 today, 1 last 24 h, 2 custom
     // A device the server refused (allowlist mode): listed until accepted or dismissed.

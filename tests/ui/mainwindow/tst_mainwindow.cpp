@@ -18,6 +18,7 @@
 #include <QLabel>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDateTimeEdit>
 #include <QLineEdit>
 #include <QSpinBox>
 #include <QMessageBox>
@@ -45,6 +46,7 @@ private slots:
     void settingsDialogValidatesAndApplies();
     void deviceDialogValidates();
     void clickingAByteSelectsTheInnermostField();
+    void historyRangeFieldsShowThePreset();
 
 private:
     std::unique_ptr<td::AppSettings> settingsIn(const QString &dir) {
@@ -235,5 +237,35 @@ void TestMainWindow::clickingAByteSelectsTheInnermostField() {
     QCOMPARE(d->hexView()->highlightLength(), d->frame().fields[0].length);
 }
 
+// The greyed From/To fields show the range a preset loads ("Today" showed the last 24 hours);
+// Custom starts from what was shown and keeps what the user types.
+void TestMainWindow::historyRangeFieldsShowThePreset() {
+    auto s = settingsIn(m_dir.path());
+    td::StartOptions o;
+    o.port = 6004;
+    td::ui::MainWindow w(*s, o);
+    auto *range = w.findChild<QComboBox *>(QStringLiteral("historyRange"));
+    auto *from = w.findChild<QDateTimeEdit *>(QStringLiteral("historyFrom"));
+    auto *to = w.findChild<QDateTimeEdit *>(QStringLiteral("historyTo"));
+    QVERIFY(range && from && to);
+    auto near = [](const QDateTime &a, const QDateTime &b) { return qAbs(a.secsTo(b)) <= 120; };
+    range->setCurrentIndex(1);
+    QVERIFY(!from->isEnabled() && !to->isEnabled());
+    QVERIFY2(near(from->dateTime(), QDateTime::currentDateTime().addDays(-1)), qPrintable(from->dateTime().toString()));
+    QVERIFY(near(to->dateTime(), QDateTime::currentDateTime()));
+    range->setCurrentIndex(0);
+    QVERIFY(!from->isEnabled());
+    QCOMPARE(from->dateTime(), QDateTime(QDate::currentDate(), QTime(0, 0)));
+    QVERIFY(near(to->dateTime(), QDateTime::currentDateTime()));
+    range->setCurrentIndex(2);
+    QVERIFY(from->isEnabled() && to->isEnabled());
+    QCOMPARE(from->dateTime(), QDateTime(QDate::currentDate(), QTime(0, 0)));
+    const QDateTime typed(QDate(2026, 1, 2), QTime(3, 4));
+    from->setDateTime(typed);
+    range->setCurrentIndex(2);
+    QCOMPARE(from->dateTime(), typed);
+}
+
 QTEST_MAIN(TestMainWindow)
 #include "tst_mainwindow.moc"
+
