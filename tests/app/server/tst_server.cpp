@@ -787,7 +787,7 @@ void TestServer::commandsToOnlineDevices() {
 }
 
 void TestServer::fullStoreIsNotAcknowledged() {
-    Fixture f([](ServiceConfig &c) { c.store.maxPageCount = 30; });
+    Fixture f([](ServiceConfig &c) { c.store.maxPageCount = 32; });   // the empty schema and a few rows
     QSignalSpy errors(&f.service, &TrackerService::storeError);
     Client c;
     QVERIFY(c.connectTo(f.port()));
