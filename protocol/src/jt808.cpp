@@ -1660,7 +1660,12 @@ public:
         const QByteArray content = unescape(inner, &problems);
         FrameQuality q;
         DecodedFrame f = decodeContent(content, start, end, frame, problems, options, 0, &q);
-        const QStringList badEscapes = problems.filter(QStringLiteral("escape"));
+        // "bad escape 7d xx", "escape byte 7d at the end" (not the "unescaped 0x7e" ones: those
+        // are the same either way and come with the frame's own warnings).
+        QStringList badEscapes;
+        for (const QString &p : std::as_const(problems))
+            if (p.startsWith(QLatin1String("bad escape")) || p.startsWith(QLatin1String("escape byte")))
+                badEscapes << p;
         if ((content != inner || !badEscapes.isEmpty()) && (!q.lengthOk || !q.checksumOk || !badEscapes.isEmpty())) {
             // Decoder dumps (Traccar tests, logs) often quote frames already unescaped. When the
             // bytes are consistent only that way, decode them as such and say so.

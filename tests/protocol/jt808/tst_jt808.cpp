@@ -163,6 +163,12 @@ void TestJt808::vectors() {
     QVERIFY2(coverage.isEmpty(), qPrintable(coverage));
     const QString tree = formatFieldTree(f);
     QVERIFY(!tree.isEmpty());
+    // Each problem is said once (T019's three unescaped 7E were listed twice, in two warnings).
+    QStringList once = f.warnings;
+    QVERIFY2(once.removeDuplicates() == 0, qPrintable(f.warnings.join(QStringLiteral(" | "))));
+    for (const QString &w : f.warnings)
+        for (const QString &other : f.warnings)
+            QVERIFY2(&w == &other || !w.contains(other), qPrintable(f.warnings.join(QStringLiteral(" | "))));
 
     if (v.isText()) {
         const QString sentence = v["decoded_summary"].mid(1, v["decoded_summary"].size() - 2);
