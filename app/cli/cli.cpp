@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
 
 #include <cstdio>
 
@@ -41,13 +42,21 @@ void printOut(const QString &text) {
     std::fputs(text.toUtf8().constData(), stdout);
 }
 
+// arguments[0] names the command ("trackerdesk decode", "trackerdesk geo status"): the help's
+// usage line and the error hint say it (Qt's help text names argv[0], the bare program).
 std::optional<int> parseArguments(QCommandLineParser &parser, const QStringList &arguments, const QString &hint) {
+    const QString command = arguments.value(0, QStringLiteral("trackerdesk"));
     if (!parser.parse(arguments)) {
-        printError(parser.errorText() + hint);
+        printError(parser.errorText() + (hint.isEmpty() ? QStringLiteral(" (see %1 --help)").arg(command) : hint));
         return 2;
     }
     if (parser.isSet(QStringLiteral("help"))) {
-        printOut(parser.helpText());
+        QString help = parser.helpText();
+        const QString usage = QStringLiteral("Usage: ");
+        const QString program = QCoreApplication::arguments().value(0);
+        if (!program.isEmpty() && help.startsWith(usage + program + QLatin1Char(' ')))
+            help.replace(usage.size(), program.size(), command);
+        printOut(help);
         return 0;
     }
     return std::nullopt;

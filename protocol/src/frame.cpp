@@ -98,10 +98,11 @@ static void formatField(const Field &f, int depth, QString &out) {
 
 QString formatFieldTree(const DecodedFrame &frame) {
     QString out;
-    out += QStringLiteral("%1 %2 (0x%3), %4 bytes")
-               .arg(frame.protocol.toUpper(), frame.typeName)
-               .arg(frame.type, 2, 16, QLatin1Char('0'))
-               .arg(frame.bytes.size());
+    out += frame.type >= 0 ? QStringLiteral("%1 %2 (0x%3), %4 bytes")
+                                 .arg(frame.protocol.toUpper(), frame.typeName)
+                                 .arg(frame.type, 2, 16, QLatin1Char('0'))
+                                 .arg(frame.bytes.size())
+                           : QStringLiteral("%1 %2, %3 bytes").arg(frame.protocol.toUpper(), frame.typeName).arg(frame.bytes.size());
     if (!frame.summary.isEmpty())
         out += QLatin1String(": ") + frame.summary;
     out += QLatin1Char('\n');
@@ -127,7 +128,9 @@ std::optional<QByteArray> fromHex(const QString &text, QString *error) {
             continue;
         if (!std::isxdigit(static_cast<unsigned char>(c.toLatin1())) || c.unicode() > 127) {
             if (error)
-                *error = QStringLiteral("not a hex digit: '%1'").arg(c);
+                *error = c.isPrint() ? QStringLiteral("not a hex digit: '%1'").arg(c)
+                                     : QStringLiteral("not a hex digit: U+%1")   // a control character: named, not printed
+                                           .arg(QString::number(c.unicode(), 16).toUpper().rightJustified(4, QLatin1Char('0')));
             return std::nullopt;
         }
         clean.append(c);

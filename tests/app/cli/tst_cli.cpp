@@ -46,6 +46,15 @@ void TestCli::help() {
     const Result d = run({QStringLiteral("decode"), QStringLiteral("--help")});
     QCOMPARE(d.code, 0);
     QVERIFY(d.out.contains(QLatin1String("--json")));
+    // The usage line names the command, so that it can be copied as it is.
+    QVERIFY2(d.out.startsWith(QLatin1String("Usage: trackerdesk decode [options]")), qPrintable(d.out.left(80)));
+    const Result g = run({QStringLiteral("geo"), QStringLiteral("status"), QStringLiteral("--help")});
+    QCOMPARE(g.code, 0);
+    QVERIFY2(g.out.startsWith(QLatin1String("Usage: trackerdesk geo status [options]")), qPrintable(g.out.left(80)));
+    // A wrong option of a command points at that command's help.
+    const Result e = run({QStringLiteral("decode"), QStringLiteral("--frobnicate")});
+    QCOMPARE(e.code, 2);
+    QVERIFY2(e.err.contains(QLatin1String("(see trackerdesk decode --help)")), qPrintable(e.err));
 }
 
 void TestCli::usageErrors_data() {
@@ -81,6 +90,11 @@ void TestCli::decodeTree() {
     QVERIFY2(r.out.contains(QLatin1String("864717003283581")), qPrintable(r.out));
     QVERIFY2(r.out.contains(QLatin1String("Reply: 787805010009")), qPrintable(r.out));  // serial echoed
     QVERIFY(r.err.isEmpty());
+    // A frame without a type says so, not "(0x-1)".
+    const Result t = run({QStringLiteral("decode"), QStringLiteral("7878")});
+    QCOMPARE(t.code, 1);
+    QVERIFY2(t.out.startsWith(QLatin1String("GT06 Truncated, 2 bytes")), qPrintable(t.out));
+    QVERIFY2(!t.out.contains(QLatin1String("0x-1")), qPrintable(t.out));
 }
 
 void TestCli::decodeJsonAndStdin() {
@@ -101,6 +115,8 @@ void TestCli::decodeErrors_data() {
     QTest::newRow("not a frame") << QStringList{QStringLiteral("decode"), QStringLiteral("474554202f20")} << QStringLiteral("not a frame");
     QTest::newRow("bad crc") << QStringList{QStringLiteral("decode"), QStringLiteral("78780d01086471700328358100093f050d0a")} << QStringLiteral("broken");
     QTest::newRow("truncated") << QStringList{QStringLiteral("decode"), QStringLiteral("78780d0108647170")} << QStringLiteral("broken");
+    // A control character is named, not sent to the terminal.
+    QTest::newRow("control character") << QStringList{QStringLiteral("decode"), QStringLiteral("78\x01" "78")} << QStringLiteral("not a hex digit: U+0001");
     QTest::newRow("bad protocol") << QStringList{QStringLiteral("decode"), QStringLiteral("-p"), QStringLiteral("x"), QStringLiteral("7878")} << QStringLiteral("unknown protocol");
 }
 
@@ -111,6 +127,8 @@ void TestCli::decodeErrors() {
     QVERIFY2(r.code == 1 || r.code == 2, qPrintable(QString::number(r.code)));
     QVERIFY2(r.err.contains(message), qPrintable(r.err));
     QVERIFY(r.err.startsWith(QLatin1String("trackerdesk: error: ")));
+    for (const QChar c : r.err)
+        QVERIFY2(c == QLatin1Char('\n') || c.isPrint(), qPrintable(r.err));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
