@@ -1,7 +1,11 @@
 #include "cli/cli.h"
 
+#include "store/store.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
 
 #include <cstdio>
 
@@ -60,6 +64,13 @@ std::optional<int> parseArguments(QCommandLineParser &parser, const QStringList 
         return 0;
     }
     return std::nullopt;
+}
+
+QString missingDatabase(const QString &dir) {
+    if (QFileInfo::exists(QDir(dir).filePath(store::Store::fileName())))
+        return {};
+    return QStringLiteral("no TrackerDesk data in %1 (no %2 there: start TrackerDesk once with this data folder, or give --data-dir)")
+        .arg(QDir::toNativeSeparators(dir), store::Store::fileName());
 }
 
 } // namespace td::cli

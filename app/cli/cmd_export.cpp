@@ -16,7 +16,6 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFile>
-#include <QFileInfo>
 #include <QLocale>
 
 #include <cstdio>
@@ -79,11 +78,11 @@ int runExport(const QStringList &args) {
                               QStringLiteral("gpx, kml, geojson, csv or pcapng (default: from the file name)."),
                               QStringLiteral("FORMAT"));
     QCommandLineOption device(QStringList{QStringLiteral("d"), QStringLiteral("device")},
-                              QStringLiteral("Device IMEI / terminal id or name; repeat for several (default: all)."),
+                              QStringLiteral("Device IMEI / terminal id, name (any case) or a unique IMEI suffix of 4+ digits; repeat for several (default: all)."),
                               QStringLiteral("DEVICE"));
     QCommandLineOption from(QStringLiteral("from"), QStringLiteral("Start of the time range (default: the beginning)."),
                             QStringLiteral("T"));
-    QCommandLineOption to(QStringLiteral("to"), QStringLiteral("End of the time range (default: now)."), QStringLiteral("T"));
+    QCommandLineOption to(QStringLiteral("to"), QStringLiteral("End of the time range (default: no end; 'now' is accepted)."), QStringLiteral("T"));
     QCommandLineOption output(QStringList{QStringLiteral("o"), QStringLiteral("output")},
                               QStringLiteral("Output file; - for standard output."), QStringLiteral("FILE"));
     QCommandLineOption dataDir(QStringLiteral("data-dir"),
@@ -200,9 +199,8 @@ int runExport(const QStringList &args) {
     // ---- the store ----
     const QString dir = p.isSet(dataDir) ? p.value(dataDir) : settings.dataDir();
     const QString dbPath = QDir(dir).filePath(store::Store::fileName());
-    if (!QFileInfo::exists(dbPath)) {
-        printError(QStringLiteral("no TrackerDesk data in %1 (%2 not found); give --data-dir")
-                       .arg(QDir::toNativeSeparators(dir), store::Store::fileName()));
+    if (const QString missing = missingDatabase(dir); !missing.isEmpty()) {
+        printError(missing);
         return 1;
     }
     store::Store st;

@@ -110,6 +110,10 @@ int status(const QStringList &args) {
     if (const auto exit = parseArguments(p, args))
         return *exit;
     const QString dir = dataDirOf(p, dataDir);
+    if (const QString missing = missingDatabase(dir); !missing.isEmpty()) {
+        printError(missing);
+        return 1;
+    }
     AppSettings settings;
     geo::SecretStore secrets(dir);
     QStringList problems;
@@ -174,6 +178,10 @@ int resolvePending(const QStringList &args) {
         return 2;
     }
     const QString dir = dataDirOf(p, dataDir);
+    if (const QString missing = missingDatabase(dir); !missing.isEmpty()) {
+        printError(missing);
+        return 1;
+    }
     AppSettings settings;
     geo::SecretStore secrets(dir);
     QStringList problems;

@@ -17,7 +17,6 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QEventLoop>
-#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -43,11 +42,9 @@ QString resolveDataDir(const QCommandLineParser &p) {
 
 // Opens the store of a data folder that has one. Empty on success, else the error.
 QString openStore(store::Store &store, const QString &dir) {
-    const QString path = QDir(dir).filePath(store::Store::fileName());
-    if (!QFileInfo::exists(path))
-        return QStringLiteral("no TrackerDesk database in %1 (start TrackerDesk once there, or give --data-dir)")
-            .arg(QDir::toNativeSeparators(dir));
-    if (!store.open(path))
+    if (const QString missing = missingDatabase(dir); !missing.isEmpty())
+        return missing;
+    if (!store.open(QDir(dir).filePath(store::Store::fileName())))
         return store.lastError();
     return {};
 }

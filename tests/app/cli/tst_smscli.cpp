@@ -129,7 +129,7 @@ void TestSmsCli::usage_data() {
                                << 2 << "--limit";
     QTest::newRow("no database") << QStringList{QStringLiteral("sms"), QStringLiteral("list"), QStringLiteral("--data-dir"),
                                                 QStringLiteral("/nonexistent/trackerdesk-test")}
-                                 << 1 << "no TrackerDesk database";
+                                 << 1 << "no TrackerDesk data in";
 }
 
 void TestSmsCli::usage() {

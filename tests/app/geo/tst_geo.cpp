@@ -997,6 +997,11 @@ void TestGeo::cliImportAndResolvePending() {
     const QString csv = dir.filePath(QStringLiteral("cells.csv"));
     QVERIFY(writeFile(csv, "GSM,460,0,10342,3873,,113.940,22.670,1000,12,1,1,1,0\nGSM,460,0,10342,bad,,1,2,3,4,1,1,1,0\n"));
     const QString prog = QStringLiteral("trackerdesk geo");
+    // Reading commands on a folder without data (a typo) say so and make nothing there.
+    const QString typo = dir.filePath(QStringLiteral("dat"));
+    QCOMPARE(geoCmd->run({prog, QStringLiteral("status"), QStringLiteral("--data-dir"), typo}), 1);
+    QCOMPARE(geoCmd->run({prog, QStringLiteral("resolve"), QStringLiteral("--pending"), QStringLiteral("--data-dir"), typo}), 1);
+    QVERIFY(!QFileInfo::exists(typo));
     QCOMPARE(geoCmd->run({prog, QStringLiteral("import-cells"), csv, QStringLiteral("--data-dir"), data, QStringLiteral("-q")}), 0);
     QCOMPARE(geoCmd->run({prog, QStringLiteral("import-cells"), dir.filePath(QStringLiteral("none.csv")), QStringLiteral("--data-dir"), data}), 1);
     QCOMPARE(geoCmd->run({prog, QStringLiteral("import-cells")}), 2);
