@@ -17,9 +17,11 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QEventLoop>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSerialPortInfo>
 #include <QTimer>
 
 #include <algorithm>
@@ -171,6 +173,23 @@ int runSend(const QStringList &args) {
                      .arg(modemConfig ? QStringLiteral("; --modem not used: the running TrackerDesk sends it") : QString()));
         return 0;
     }
+
+#ifdef Q_OS_UNIX
+    // A port that is not there (a typo, an unplugged modem) is said at once and nothing is
+    // queued: the wait for it would last --timeout, and each new try would queue the text again.
+    if (modemConfig) {
+        const QString path = modemConfig->port.startsWith(QLatin1Char('/')) ? modemConfig->port
+                                                                             : QStringLiteral("/dev/") + modemConfig->port;
+        if (!QFileInfo::exists(path)) {
+            QStringList ports;
+            for (const QSerialPortInfo &i : QSerialPortInfo::availablePorts())
+                ports << i.systemLocation();
+            printError(QStringLiteral("--modem: no serial port %1 (ports here: %2); nothing sent or queued")
+                           .arg(path, ports.isEmpty() ? QStringLiteral("none") : ports.join(QStringLiteral(", "))));
+            return 1;
+        }
+    }
+#endif
 
     // 2. Nobody runs there: the store itself.
     store::Store store;

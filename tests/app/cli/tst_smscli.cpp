@@ -246,6 +246,14 @@ void TestSmsCli::sendHandedToInstance() {
 void TestSmsCli::sendWithModem() {
     Data data;
     QVERIFY(data.make());
+    // A port that is not there: said at once, nothing queued (a retry would send it twice).
+    const qsizetype before = data.messages().size();
+    const Result missing = run({QStringLiteral("sms"), QStringLiteral("send"), QStringLiteral("--to"), QStringLiteral("Cat"),
+                                QStringLiteral("--modem"), QStringLiteral("/dev/td-no-such-modem"), QStringLiteral("--data-dir"),
+                                data.path(), QStringLiteral("WHERE#")});
+    QCOMPARE(missing.code, 1);
+    QVERIFY2(missing.err.contains(QLatin1String("--modem: no serial port /dev/td-no-such-modem")), qPrintable(missing.err));
+    QCOMPARE(data.messages().size(), before);
     td::test::FakeModem fake;
     QString error;
     QVERIFY2(fake.start(&error), qPrintable(error));
