@@ -164,13 +164,14 @@ int runSend(const QStringList &args) {
             printError(answer->value(QStringLiteral("error")).toString(QStringLiteral("the running TrackerDesk refused the message")));
             return 1;
         }
-        printOut(QStringLiteral("handed to the running TrackerDesk: message %1 to %2 by %3, %4%5%6\n")
+        // "sent", "sent (note)", or the note alone when it starts with the state ("queued; ...").
+        const QString state = answer->value(QStringLiteral("state")).toString();
+        const QString note = answer->value(QStringLiteral("note")).toString();
+        const QString how = note.isEmpty() ? state : note.startsWith(state) ? note : QStringLiteral("%1 (%2)").arg(state, note);
+        printOut(QStringLiteral("handed to the running TrackerDesk: message %1 to %2 by %3, %4%5\n")
                      .arg(qint64(answer->value(QStringLiteral("id")).toDouble()))
-                     .arg(answer->value(QStringLiteral("to")).toString(), answer->value(QStringLiteral("channel")).toString(),
-                          answer->value(QStringLiteral("state")).toString())
-                     .arg(answer->value(QStringLiteral("note")).toString().isEmpty() ? QString() : QStringLiteral(" (")
-                              + answer->value(QStringLiteral("note")).toString() + QLatin1Char(')'))
-                     .arg(modemConfig ? QStringLiteral("; --modem not used: the running TrackerDesk sends it") : QString()));
+                     .arg(answer->value(QStringLiteral("to")).toString(), answer->value(QStringLiteral("channel")).toString(), how,
+                          modemConfig ? QStringLiteral("; --modem not used: the running TrackerDesk sends it") : QString()));
         return 0;
     }
 
@@ -349,8 +350,7 @@ int runList(const QStringList &args) {
     QString out;
     for (const sms::Message &m : std::as_const(list)) {
         const bool sent = m.direction == sms::Direction::Sent;
-        const QString who = m.deviceId > 0 ? QStringLiteral("%1 (%2)").arg(labels.value(m.deviceId), m.number)
-                                           : (m.number.isEmpty() ? QStringLiteral("?") : m.number);
+        const QString who = sms::peerText(m.deviceId > 0 ? labels.value(m.deviceId) : QString(), m.number);
         QString line = QStringLiteral("%1  %2  %3 %4  %5  %6  %7")
                            .arg(m.id, 5)
                            .arg(formatTime(m.created), sent ? QStringLiteral("->") : QStringLiteral("<-"), who,

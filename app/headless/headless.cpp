@@ -298,7 +298,9 @@ int runHeadless(int &argc, char **argv, const StartOptions &options) {
     // SMS through the GSM modem (settings or --modem); `trackerdesk sms send` hands messages over.
     auto smsService = std::make_unique<sms::SmsService>(service.store(), &service);
     auto smsLine = [&smsService](const sms::Message &m) {
-        const QString who = m.deviceId > 0 ? QStringLiteral("%1 %2").arg(smsService->deviceLabel(m.deviceId), m.number) : m.number;
+        // "Cat (864717003283581) +491701234567"; no number (GPRS commands): the label alone.
+        const QString label = m.deviceId > 0 ? smsService->deviceLabel(m.deviceId) : QString();
+        const QString who = label.isEmpty() || m.number.isEmpty() ? label + m.number : label + QLatin1Char(' ') + m.number;
         if (const QString line = sms::messageLogLine(m, who); !line.isEmpty())
             out(QStringLiteral("%1 %2").arg(now(), line));
     };

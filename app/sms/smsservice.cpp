@@ -146,6 +146,12 @@ SmsConfig smsConfig(AppSettings &settings, const QString &modemOption, const QSt
     return c;
 }
 
+QString peerText(const QString &deviceLabel, const QString &number) {
+    if (deviceLabel.isEmpty())
+        return number.isEmpty() ? QStringLiteral("?") : number;
+    return number.isEmpty() ? deviceLabel : QStringLiteral("%1 (%2)").arg(deviceLabel, number);
+}
+
 QString messageLogLine(const Message &m, const QString &who) {
     const QString via = m.channel == Channel::Gprs ? QStringLiteral("gprs") : QStringLiteral("sms");
     QString text = m.text;

@@ -82,6 +82,9 @@ QString modemSummary(modem::ModemState state, const QString &detail, const modem
 // One line for logs (headless): "sms received from Cat (+4917...): text", "sms delivered to
 // ...". `who`: the device label or the number. Empty for changes not worth a line (sending).
 QString messageLogLine(const Message &m, const QString &who);
+// Who a message went to or came from, for lists and logs: "Cat (+491701234567)", "Cat" (a
+// device without a SIM number: GPRS commands), "+491701234567" (no device), "?".
+QString peerText(const QString &deviceLabel, const QString &number);
 
 class SmsService : public QObject {
     Q_OBJECT

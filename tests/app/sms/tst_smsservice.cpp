@@ -181,6 +181,7 @@ class TestSmsService : public QObject {
     Q_OBJECT
 private slots:
     void leavesNoReadTransactionOpen();
+    void peerTextHasNoEmptyParts();
     void numbers_data();
     void numbers();
     void recipients();
@@ -882,6 +883,22 @@ void TestSmsService::modemSettings() {
     QString error;
     QVERIFY(saveModemSettings(settings, dir.path(), none, &error));
     QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("modem-pin"))));
+}
+
+// Lists and logs name a message's peer without "()" or a stray space when a part is missing
+// (a GPRS command to a device without a SIM number showed "-> 358000000000017 ()").
+void TestSmsService::peerTextHasNoEmptyParts() {
+    QCOMPARE(sms::peerText(QStringLiteral("Cat"), QStringLiteral("+491701234567")), QStringLiteral("Cat (+491701234567)"));
+    QCOMPARE(sms::peerText(QStringLiteral("358000000000017"), QString()), QStringLiteral("358000000000017"));
+    QCOMPARE(sms::peerText(QString(), QStringLiteral("+491701234567")), QStringLiteral("+491701234567"));
+    QCOMPARE(sms::peerText(QString(), QString()), QStringLiteral("?"));
+    sms::Message m;
+    m.direction = sms::Direction::Sent;
+    m.channel = sms::Channel::Gprs;
+    m.state = sms::State::Sent;
+    m.text = QStringLiteral("WHERE#");
+    QCOMPARE(sms::messageLogLine(m, sms::peerText(QStringLiteral("358000000000017"), QString())),
+             QStringLiteral("gprs sent to 358000000000017: WHERE#"));
 }
 
 QTEST_GUILESS_MAIN(TestSmsService)
