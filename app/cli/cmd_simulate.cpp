@@ -79,7 +79,9 @@ int runSimulate(const QStringList &args) {
     QCommandLineOption port(QStringLiteral("port"), QStringLiteral("Server port (default 5023)."), QStringLiteral("PORT"), QStringLiteral("5023"));
     QCommandLineOption protocol(QStringLiteral("protocol"), QStringLiteral("gt06, topin or jt808 (default gt06)."), QStringLiteral("NAME"), QStringLiteral("gt06"));
     QCommandLineOption devices(QStringLiteral("devices"), QStringLiteral("Number of trackers (default 1)."), QStringLiteral("N"), QStringLiteral("1"));
-    QCommandLineOption rate(QStringLiteral("rate"), QStringLiteral("Fixes per second per tracker (default 1; 0: idle)."), QStringLiteral("R"), QStringLiteral("1"));
+    QCommandLineOption rate(QStringLiteral("rate"), QStringLiteral("Fixes per second per tracker (default 1; 0: idle). Fix times are whole seconds, one apart at least: "
+                                                                     "above 1/s an open-ended run's times run ahead of the clock."),
+                                QStringLiteral("R"), QStringLiteral("1"));
     QCommandLineOption count(QStringLiteral("count"), QStringLiteral("Fixes per tracker, then stop."), QStringLiteral("N"));
     QCommandLineOption duration(QStringLiteral("duration"), QStringLiteral("Stop sending after this many seconds."), QStringLiteral("SEC"));
     QCommandLineOption route(QStringLiteral("route"), QStringLiteral("Follow the points of this GPX file (default: a generated walk)."), QStringLiteral("FILE"));
