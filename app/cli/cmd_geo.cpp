@@ -109,6 +109,10 @@ int status(const QStringList &args) {
     p.addOption(dataDir);
     if (const auto exit = parseArguments(p, args))
         return *exit;
+    if (!p.positionalArguments().isEmpty()) {
+        printError(QStringLiteral("unexpected argument '%1' (see trackerdesk geo status --help)").arg(p.positionalArguments().first()));
+        return 2;
+    }
     const QString dir = dataDirOf(p, dataDir);
     if (const QString missing = missingDatabase(dir); !missing.isEmpty()) {
         printError(missing);
@@ -167,6 +171,10 @@ int resolvePending(const QStringList &args) {
     p.addOptions({pending, dataDir, wait});
     if (const auto exit = parseArguments(p, args))
         return *exit;
+    if (!p.positionalArguments().isEmpty()) {
+        printError(QStringLiteral("unexpected argument '%1' (see trackerdesk geo resolve --help)").arg(p.positionalArguments().first()));
+        return 2;
+    }
     if (!p.isSet(pending)) {
         printError(QStringLiteral("say what to resolve: --pending"));
         return 2;

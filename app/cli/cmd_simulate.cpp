@@ -101,6 +101,24 @@ int runSimulate(const QStringList &args) {
     p.addOptions({host, port, protocol, devices, rate, count, duration, route, heartbeat, alarm, window, imei, connectRate, ackTimeout, demo, quiet, transport});
     if (const auto exit = parseArguments(p, args))
         return *exit;
+    if (!p.positionalArguments().isEmpty()) {
+        printError(QStringLiteral("unexpected argument '%1' (see trackerdesk simulate --help)").arg(p.positionalArguments().first()));
+        return 2;
+    }
+    if (p.isSet(count) && p.isSet(duration)) {
+        printError(QStringLiteral("give --count or --duration, not both"));
+        return 2;
+    }
+    if (p.isSet(demo)) {   // options of the generated devices: --demo plays its own three
+        QStringList mixed;
+        for (const QCommandLineOption *o : {&protocol, &devices, &rate, &count, &route, &heartbeat, &imei})
+            if (p.isSet(*o))
+                mixed << QLatin1String("--") + o->names().first();
+        if (!mixed.isEmpty()) {
+            printError(QStringLiteral("--demo plays its own three devices; %1 cannot go with it").arg(mixed.join(QStringLiteral(", "))));
+            return 2;
+        }
+    }
     auto number = [&](const QCommandLineOption &o, double min, double max, double *out) {
         bool ok = false;
         const double v = p.value(o).toDouble(&ok);

@@ -71,6 +71,14 @@ void TestCli::usageErrors_data() {
                                  << QStringLiteral("--alarm: Topin devices send no alarm messages");
     QTest::newRow("gt06 alarm name") << sim + QStringList{QStringLiteral("--alarm"), QStringLiteral("fire")}
                                      << QStringLiteral("GT06 has no alarm called 'fire' (known: sos,");
+    QTest::newRow("simulate extra argument") << QStringList{QStringLiteral("simulate"), QStringLiteral("extra")} << QStringLiteral("unexpected argument 'extra'");
+    QTest::newRow("count and duration") << sim + QStringList{QStringLiteral("--count"), QStringLiteral("5"), QStringLiteral("--duration"), QStringLiteral("3")}
+                                        << QStringLiteral("--count or --duration, not both");
+    QTest::newRow("demo with devices") << QStringList{QStringLiteral("simulate"), QStringLiteral("--demo"), QStringLiteral("--protocol"), QStringLiteral("jt808"),
+                                                      QStringLiteral("--devices"), QStringLiteral("5")}
+                                       << QStringLiteral("--demo plays its own three devices; --protocol, --devices cannot go with it");
+    QTest::newRow("geo status extra argument") << QStringList{QStringLiteral("geo"), QStringLiteral("status"), QStringLiteral("extra")}
+                                               << QStringLiteral("unexpected argument 'extra'");
     QTest::newRow("jt808 alarm name") << sim + QStringList{QStringLiteral("--protocol"), QStringLiteral("jt808"), QStringLiteral("--alarm"), QStringLiteral("fire")}
                                       << QStringLiteral("JT/T 808 has no alarm bit called 'fire' (known: sos, overspeed,");
 }
