@@ -38,6 +38,7 @@ const Command *findCommand(const QString &name) {
 }
 
 void printError(const QString &message) {
+    std::fflush(stdout);   // what was printed before the error comes before it, also through a pipe
     std::fputs(("trackerdesk: error: " + message + "\n").toUtf8().constData(), stderr);
     std::fflush(stderr);
 }

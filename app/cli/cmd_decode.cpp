@@ -20,8 +20,13 @@ int runDecode(const QStringList &args) {
                                                "reads one frame per line from standard input."));
     p.addHelpOption();
     QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON instead of the field tree."));
+    QStringList protocolIds;
+    for (const proto::Protocol *pr : proto::protocols())
+        protocolIds << pr->id();
     QCommandLineOption proto(QStringList{QStringLiteral("p"), QStringLiteral("protocol")},
-                             QStringLiteral("Protocol (default: sniffed from the bytes)."), QStringLiteral("ID"));
+                             QStringLiteral("Protocol: %1 (default: sniffed from the bytes; Topin frames are gt06, "
+                                            "with --model topin to force the dialect).").arg(protocolIds.join(QStringLiteral(", "))),
+                             QStringLiteral("ID"));
     QCommandLineOption out(QStringLiteral("to-device"), QStringLiteral("The frames are server-to-device messages."));
     QCommandLineOption tz(QStringLiteral("tz"), QStringLiteral("Device time zone offset in minutes."), QStringLiteral("MINUTES"));
     QCommandLineOption model(QStringLiteral("model"), QStringLiteral("Model/dialect hint (e.g. topin)."), QStringLiteral("MODEL"));
@@ -34,10 +39,7 @@ int runDecode(const QStringList &args) {
     if (p.isSet(proto)) {
         forced = proto::protocolById(p.value(proto));
         if (!forced) {
-            QStringList ids;
-            for (const proto::Protocol *pr : proto::protocols())
-                ids << pr->id();
-            printError(QStringLiteral("unknown protocol '%1' (known: %2)").arg(p.value(proto), ids.join(QStringLiteral(", "))));
+            printError(QStringLiteral("unknown protocol '%1' (known: %2)").arg(p.value(proto), protocolIds.join(QStringLiteral(", "))));
             return 2;
         }
     }

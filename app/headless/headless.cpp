@@ -8,6 +8,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFileInfo>
 #include <QSocketNotifier>
 #include <QTimeZone>
 
@@ -184,6 +185,9 @@ int runHeadless(int &argc, char **argv, const StartOptions &options) {
 
     AppSettings settings(options.settingsFile);
     QStringList problems;
+    if (!options.settingsFile.isEmpty() && !QFileInfo::exists(options.settingsFile))
+        problems << QStringLiteral("no settings file %1: the defaults apply (the file is written when a setting is saved)")
+                        .arg(QDir::toNativeSeparators(QFileInfo(options.settingsFile).absoluteFilePath()));
     const ServiceConfig config = serviceConfig(settings, options, &problems);
     for (const QString &p : std::as_const(problems))
         err(QStringLiteral("trackerdesk: warning: %1").arg(p));
@@ -284,7 +288,8 @@ int runHeadless(int &argc, char **argv, const StartOptions &options) {
         err(QStringLiteral("trackerdesk: error: %1").arg(error));
         return 1;
     }
-    out(QStringLiteral("trackerdesk %1 headless, database %2").arg(QCoreApplication::applicationVersion(), service.databasePath()));
+    out(QStringLiteral("trackerdesk %1 headless, database %2")
+            .arg(QCoreApplication::applicationVersion(), QDir::toNativeSeparators(QFileInfo(service.databasePath()).absoluteFilePath())));
     const auto listening = service.listening();
     for (int i = 0; i < listening.size(); ++i) {
         const QString proto = config.server.listeners.value(i).protocol;

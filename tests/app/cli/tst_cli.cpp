@@ -14,6 +14,7 @@ private slots:
     void decodeJsonAndStdin();
     void decodeErrors_data();
     void decodeErrors();
+    void headlessSaysWhatItUses();
 
 private:
     struct Result { int code; QString out; QString err; };
@@ -137,6 +138,36 @@ void TestCli::decodeErrors() {
     QVERIFY(r.err.startsWith(QLatin1String("trackerdesk: error: ")));
     for (const QChar c : r.err)
         QVERIFY2(c == QLatin1Char('\n') || c.isPrint(), qPrintable(r.err));
+}
+
+// The headless banner names the database by its absolute path (it printed a relative
+// --data-dir as given), and a --settings file that does not exist is said, not silently
+// replaced by the defaults.
+void TestCli::headlessSaysWhatItUses() {
+    QTemporaryDir dir;
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    p.setProcessEnvironment(env);
+    p.setWorkingDirectory(dir.path());
+    p.start(QStringLiteral(TD_BINARY_DIR "/trackerdesk"),
+            {QStringLiteral("--headless"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
+             QStringLiteral("0"), QStringLiteral("--data-dir"), QStringLiteral("data"), QStringLiteral("--settings"),
+             QStringLiteral("missing.ini")});
+    QVERIFY(p.waitForStarted(10000));
+    QByteArray out;
+    QVERIFY(QTest::qWaitFor([&] {
+        out += p.readAllStandardOutput();
+        return out.contains("listening on") || p.state() == QProcess::NotRunning;
+    }, 20000));
+    p.terminate();
+    QVERIFY(p.waitForFinished(20000));
+    out += p.readAllStandardOutput();
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    const QString db = QDir(dir.path()).filePath(QStringLiteral("data/trackerdesk.db"));
+    QVERIFY2(out.contains(QStringLiteral("headless, database %1\n").arg(QDir::toNativeSeparators(db)).toUtf8()), out.constData());
+    QVERIFY2(err.contains(QStringLiteral("warning: no settings file %1").arg(QDir(dir.path()).filePath(QStringLiteral("missing.ini")))),
+             qPrintable(err));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
