@@ -134,10 +134,8 @@ bool TrackModel::load(store::Store &store, qint64 deviceId, const QDateTime &fro
         f.validOnly = true;
         f.sources = {proto::PositionSource::Gps};
     }
-    const bool ok = store.forEachPosition({deviceId}, from, to, f, [&](const store::StoredPosition &sp) {
-        const proto::Position &p = sp.position;
-        pts.push_back({p.latitude, p.longitude, p.time.toMSecsSinceEpoch(),
-                       p.speedKmh ? float(*p.speedKmh) : -1.f, 0.f, 0});
+    const bool ok = store.forEachTrackPoint(deviceId, from, to, f, [&](double lat, double lon, qint64 timeMs, double speed) {
+        pts.push_back({lat, lon, timeMs, std::isnan(speed) ? -1.f : float(speed), 0.f, 0});
         return true;
     });
     if (!ok) {

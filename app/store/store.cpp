@@ -490,6 +490,34 @@ bool Store::forEachPosition(const QList<qint64> &deviceIds, const QDateTime &fro
     return true;
 }
 
+bool Store::forEachTrackPoint(qint64 deviceId, const QDateTime &from, const QDateTime &to, const PositionFilter &filter,
+                              const std::function<bool(double, double, qint64, double)> &callback) {
+    PositionFilter f = filter;
+    f.withCoordinatesOnly = true;
+    QSqlQuery q(database());
+    q.setForwardOnly(true);
+    if (!q.prepare(QStringLiteral("SELECT lat, lon, fix_time, speed FROM positions WHERE device_id=? AND fix_time>=? AND fix_time<=?%1 "
+                                  "ORDER BY fix_time LIMIT ?")
+                       .arg(positionWhere(f)))) {
+        m_error = q.lastError().text();
+        return false;
+    }
+    q.bindValue(0, deviceId);
+    q.bindValue(1, toMsOr(from, std::numeric_limits<qint64>::min()));
+    q.bindValue(2, toMsOr(to, std::numeric_limits<qint64>::max()));
+    q.bindValue(3, filter.limit);
+    if (!exec(q, "track query"))
+        return false;
+    while (q.next()) {
+        const QVariant speed = q.value(3);
+        if (!callback(q.value(0).toDouble(), q.value(1).toDouble(), q.value(2).toLongLong(),
+                      speed.isNull() ? std::numeric_limits<double>::quiet_NaN() : speed.toDouble()))
+            break;
+    }
+    q.finish();
+    return true;
+}
+
 qint64 Store::countPositions(const QList<qint64> &deviceIds, const QDateTime &from, const QDateTime &to,
                              const PositionFilter &filter) {
     QString sql = QStringLiteral("SELECT count(*) FROM positions WHERE fix_time>=? AND fix_time<=?") + positionWhere(filter);

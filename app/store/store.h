@@ -88,6 +88,11 @@ public:
     // returns false to stop. Nothing is loaded into memory beyond the current row.
     bool forEachPosition(const QList<qint64> &deviceIds, const QDateTime &from, const QDateTime &to,
                          const PositionFilter &filter, const std::function<bool(const StoredPosition &)> &callback);
+    // The track of one device, lean: latitude, longitude, fix time (ms) and speed (km/h, NaN
+    // when unknown) of every fix with coordinates, in fix-time order, no StoredPosition per
+    // row (the map's history loads 100,000 of them at once). The callback returns false to stop.
+    bool forEachTrackPoint(qint64 deviceId, const QDateTime &from, const QDateTime &to, const PositionFilter &filter,
+                           const std::function<bool(double lat, double lon, qint64 fixTimeMs, double speedKmh)> &callback);
     qint64 countPositions(const QList<qint64> &deviceIds, const QDateTime &from, const QDateTime &to,
                           const PositionFilter &filter = {});
     // Latest fix (by fix time) with coordinates of every device that has one.

@@ -95,6 +95,7 @@ private slots:
     void queriesStreamTracksAndLatestValues();
     void trackQueryUsesTheIndex();
     void redecodeFindsDerivedRowsByIndex();
+    void trackPointsAreTheFixesWithCoordinates();
     void framesQueryFilters();
     void migratesAnOldDatabase();
     void refusesNewerSchema();
@@ -446,6 +447,58 @@ void TestStore::redecodeFindsDerivedRowsByIndex() {
     QVERIFY2(!plan.contains(QLatin1String("SCAN status")) && !plan.contains(QLatin1String("SCAN events"))
                  && !plan.contains(QLatin1String("SCAN positions")),
              qPrintable(plan));
+}
+
+// The map's lean track query gives exactly what the full position query gives for the same
+// filter (coordinates, time, speed; no speed = NaN), in time order, and stops when asked.
+void TestStore::trackPointsAreTheFixesWithCoordinates() {
+    QTemporaryDir dir;
+    Store s;
+    QVERIFY(s.open(dir.filePath(QStringLiteral("td.db"))));
+    QList<WorkItem> items;
+    for (int i = 0; i < 300; ++i) {
+        proto::Position p = fix(T0 + (299 - i) * 1000, 50 + i * 1e-4, 8 - i * 1e-4, i % 7 != 0);   // newest first
+        if (i % 5 == 0)
+            p.speedKmh.reset();
+        if (i % 11 == 0) {   // a cell-only fix: no coordinates
+            p.hasCoordinates = false;
+            p.source = proto::PositionSource::Lbs;
+            p.cells = {proto::CellTower{262, 1, 100, 200 + i, 0}};
+        }
+        items << inbound(QStringLiteral("111111111111111"), T0 + i, {p});
+        items << inbound(QStringLiteral("222222222222222"), T0 + i, {fix(T0 + i * 1000, -33, 151)});
+    }
+    QList<WorkResult> r;
+    QVERIFY2(s.applyBatch(items, &r), qPrintable(s.lastError()));
+    const qint64 device = s.deviceByImei(QStringLiteral("111111111111111"))->id;
+    const QDateTime from = QDateTime::fromMSecsSinceEpoch(T0 + 20000, QTimeZone::UTC), to = from.addSecs(200);
+    for (const bool gpsOnly : {false, true}) {
+        PositionFilter f;
+        f.withCoordinatesOnly = true;
+        if (gpsOnly) {
+            f.validOnly = true;
+            f.sources = {proto::PositionSource::Gps};
+        }
+        QStringList expected, got;
+        auto line = [](double lat, double lon, qint64 ms, double speed) {
+            return QStringLiteral("%1 %2 %3 %4").arg(lat, 0, 'f', 7).arg(lon, 0, 'f', 7).arg(ms).arg(std::isnan(speed) ? QStringLiteral("-") : QString::number(speed));
+        };
+        QVERIFY(s.forEachPosition({device}, from, to, f, [&](const StoredPosition &sp) {
+            const proto::Position &p = sp.position;
+            expected << line(p.latitude, p.longitude, p.time.toMSecsSinceEpoch(), p.speedKmh ? *p.speedKmh : std::nan(""));
+            return true;
+        }));
+        QVERIFY(s.forEachTrackPoint(device, from, to, f, [&](double lat, double lon, qint64 ms, double speed) {
+            got << line(lat, lon, ms, speed);
+            return true;
+        }));
+        QVERIFY(expected.size() > 100);
+        QVERIFY(std::any_of(got.begin(), got.end(), [](const QString &l) { return l.endsWith(QLatin1String(" -")); }) || gpsOnly);
+        QCOMPARE(got, expected);
+        int seen = 0;
+        QVERIFY(s.forEachTrackPoint(device, from, to, f, [&](double, double, qint64, double) { return ++seen < 10; }));
+        QCOMPARE(seen, 10);
+    }
 }
 
 void TestStore::framesQueryFilters() {
