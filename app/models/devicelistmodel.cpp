@@ -106,7 +106,8 @@ QVariant DeviceListModel::data(const QModelIndex &index, int role) const {
         switch (index.column()) {
         case Name:
             if (role == Qt::EditRole) return d.device.name;
-            return d.device.name.isEmpty() ? tr("New device") : d.device.name;
+            // Unnamed devices told apart by their id (the map labels them by it too).
+            return d.device.name.isEmpty() ? tr("New device %1").arg(d.device.imei) : d.device.name;
         case Imei: return d.device.imei;
         case Protocol: return d.device.model.isEmpty() ? d.device.protocol : QStringLiteral("%1 / %2").arg(d.device.protocol, d.device.model);
         case State:
