@@ -115,10 +115,10 @@ int runParseSms(const QStringList &args) {
             return 2;
         }
         text = QString::fromUtf8(in.readAll());
-        if (text.trimmed().isEmpty()) {
-            printError(QStringLiteral("no text given (pass it as arguments or on standard input)"));
-            return 2;
-        }
+    }
+    if (text.trimmed().isEmpty()) {   // also an empty argument ("$VAR" unset): a usage error, not "no position"
+        printError(QStringLiteral("no text given (pass it as arguments or on standard input)"));
+        return 2;
     }
 
     QStringList refused;

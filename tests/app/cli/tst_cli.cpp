@@ -15,6 +15,7 @@ private slots:
     void decodeErrors_data();
     void decodeErrors();
     void headlessSaysWhatItUses();
+    void parseSms();
 
 private:
     struct Result { int code; QString out; QString err; };
@@ -168,6 +169,30 @@ void TestCli::headlessSaysWhatItUses() {
     QVERIFY2(out.contains(QStringLiteral("headless, database %1\n").arg(QDir::toNativeSeparators(db)).toUtf8()), out.constData());
     QVERIFY2(err.contains(QStringLiteral("warning: no settings file %1").arg(QDir(dir.path()).filePath(QStringLiteral("missing.ini")))),
              qPrintable(err));
+}
+
+// parse-sms as a user runs it: a tracker's WHERE# reply as an argument and on stdin, JSON,
+// the exit codes (0 found, 1 none, 2 usage: also an empty argument).
+void TestCli::parseSms() {
+    const QString reply = QStringLiteral("Lat:N22.571285,Lon:E113.877115,Course:42.20,Speed:0.0740,DateTime:10-11-23 22:28");
+    const Result r = run({QStringLiteral("parse-sms"), reply});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains(QLatin1String("[gt06-where]")) && r.out.contains(QLatin1String("22.571285, 113.877115")), qPrintable(r.out));
+    QVERIFY2(r.out.contains(QLatin1String("2010-11-23 22:28:00 UTC")), qPrintable(r.out));
+    const Result j = run({QStringLiteral("parse-sms"), QStringLiteral("--json"), QStringLiteral("--tz"), QStringLiteral("480")}, reply.toUtf8());
+    QCOMPARE(j.code, 0);
+    const QJsonArray a = QJsonDocument::fromJson(j.out.toUtf8()).array();
+    QCOMPARE(a.size(), 1);
+    QCOMPARE(a[0].toObject().value(QStringLiteral("lat")).toDouble(), 22.571285);
+    QCOMPARE(a[0].toObject().value(QStringLiteral("time")).toString(), QStringLiteral("2010-11-23T14:28:00Z"));   // local UTC+8
+    const Result none = run({QStringLiteral("parse-sms"), QStringLiteral("hello there")});
+    QCOMPARE(none.code, 1);
+    QVERIFY2(none.err.contains(QLatin1String("no position found")), qPrintable(none.err));
+    for (const QStringList &args : {QStringList{QStringLiteral("parse-sms"), QString()}, QStringList{QStringLiteral("parse-sms")}}) {
+        const Result empty = run(args);
+        QCOMPARE(empty.code, 2);
+        QVERIFY2(empty.err.contains(QLatin1String("no text given")), qPrintable(empty.err));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestCli)
