@@ -10,13 +10,21 @@
 #include <QRegularExpression>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace td::ui {
 
 DeviceDialog::DeviceDialog(const store::Device &d, QWidget *parent) : QDialog(parent), m_device(d) {
     setWindowTitle(tr("Device %1").arg(d.imei));
     m_name = new QLineEdit(d.name, this);
     m_name->setPlaceholderText(tr("e.g. Minou the cat"));
+    // The model is what the device's login announces (the writer stores it at every login):
+    // shown, not edited (an edit was saved nowhere and came back at the next login).
     m_model = new QLineEdit(d.model, this);
+    m_model->setObjectName(QStringLiteral("deviceModel"));
+    m_model->setReadOnly(true);
+    m_model->setPlaceholderText(tr("not announced by the device"));
+    m_model->setToolTip(tr("What the device announces at login (GT06 type id, JT/T 808 model); set by the device."));
     m_phone = new QLineEdit(d.phone, this);
     m_phone->setPlaceholderText(tr("+4917612345678 (the tracker's SIM, for SMS)"));
     m_password = new QLineEdit(d.smsPassword, this);
@@ -25,8 +33,16 @@ DeviceDialog::DeviceDialog(const store::Device &d, QWidget *parent) : QDialog(pa
     m_color = new QLineEdit(d.color, this);
     m_color->setPlaceholderText(tr("#rrggbb, empty: automatic"));
     m_tz = new QComboBox(this);
-    m_tz->addItem(tr("As the device says (login) or UTC"), QVariant());
+    // What "no setting" means depends on the protocol: JT/T 808 times are Beijing time.
+    m_tz->addItem(d.protocol == QLatin1String("jt808") ? tr("As the protocol says (UTC+08:00)")
+                                                       : tr("As the device says (login) or UTC"),
+                  QVariant());
+    QList<int> offsets;
     for (int m = -12 * 60; m <= 14 * 60; m += 30)
+        offsets << m;
+    offsets << 5 * 60 + 45 << 8 * 60 + 45 << 12 * 60 + 45;   // Nepal, Eucla, Chatham
+    std::sort(offsets.begin(), offsets.end());
+    for (int m : std::as_const(offsets))
         m_tz->addItem(QStringLiteral("UTC%1%2:%3").arg(m < 0 ? QLatin1Char('-') : QLatin1Char('+'))
                           .arg(qAbs(m) / 60, 2, 10, QLatin1Char('0')).arg(qAbs(m) % 60, 2, 10, QLatin1Char('0')), m);
     if (d.timeZoneMinutes) {
@@ -60,7 +76,6 @@ DeviceDialog::DeviceDialog(const store::Device &d, QWidget *parent) : QDialog(pa
 store::Device DeviceDialog::device() const {
     store::Device d = m_device;
     d.name = m_name->text().trimmed();
-    d.model = m_model->text().trimmed();
     d.phone = m_phone->text().remove(QLatin1Char(' ')).remove(QLatin1Char('-'));
     d.smsPassword = m_password->text();
     d.color = m_color->text().trimmed();

@@ -212,6 +212,16 @@ void TestMainWindow::deviceDialogValidates() {
     QCOMPARE(out.phone, QStringLiteral("+4917612345678"));
     QCOMPARE(out.timeZoneMinutes.value_or(-1), 120);
     QCOMPARE(out.imei, d.imei);
+    // The model comes from the device's login: shown read-only (an edit was saved nowhere).
+    auto *model = dlg.findChild<QLineEdit *>(QStringLiteral("deviceModel"));
+    QVERIFY(model && model->isReadOnly());
+    // Quarter-hour zones can be chosen; a JT/T 808 device's default says what it means.
+    QVERIFY(dlg.timeZoneBox()->findData(5 * 60 + 45) > 0);
+    QVERIFY(dlg.timeZoneBox()->itemText(0).contains(QLatin1String("login")));
+    td::store::Device j = d;
+    j.protocol = QStringLiteral("jt808");
+    td::ui::DeviceDialog jdlg(j);
+    QVERIFY2(jdlg.timeZoneBox()->itemText(0).contains(QLatin1String("UTC+08:00")), qPrintable(jdlg.timeZoneBox()->itemText(0)));
 }
 
 void TestMainWindow::clickingAByteSelectsTheInnermostField() {
