@@ -130,6 +130,7 @@ bool TrackModel::load(store::Store &store, qint64 deviceId, const QDateTime &fro
     std::vector<Point> pts;
     store::PositionFilter f;
     f.withCoordinatesOnly = true;
+    f.plausibleOnly = true;   // never a line to the 0,0 of a device without a GPS lock
     if (!includeNonGps) {
         f.validOnly = true;
         f.sources = {proto::PositionSource::Gps};

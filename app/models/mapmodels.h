@@ -66,7 +66,8 @@ public:
 
     explicit TrackModel(QObject *parent = nullptr);
 
-    // Loads from the store (valid fixes with coordinates; LBS/Wi-Fi too when asked).
+    // Loads from the store (valid GPS fixes; LBS/Wi-Fi estimates too when asked; never fixes the
+    // device flagged invalid).
     bool load(store::Store &store, qint64 deviceId, const QDateTime &from, const QDateTime &to,
               int gapMinutes = 10, bool includeNonGps = false, QString *error = nullptr);
     // Sets the points directly (time-ordered); used by load() and by tests/benchmarks.

@@ -309,7 +309,7 @@ void TrackerService::onCommitted(const QList<server::CommittedFrame> &frames) {
             sp.position = cf.positions[i];
             if (!sp.position.time.isValid())
                 sp.position.time = cf.frame.time;
-            if (sp.position.hasCoordinates && (!d->lastFix || sp.position.time >= d->lastFix->position.time))
+            if (store::isPlausibleFix(sp.position) && (!d->lastFix || sp.position.time >= d->lastFix->position.time))
                 d->lastFix = sp;
             if (wantPositions && m_positionBuffer.size() < 200000)
                 m_positionBuffer.append(sp);
@@ -462,7 +462,7 @@ QString TrackerService::addDerivedPositions(qint64 deviceId, const QList<proto::
         sp.position = positions[i];
         if (!sp.position.time.isValid())
             sp.position.time = now;
-        if (sp.position.hasCoordinates && (!d->lastFix || sp.position.time >= d->lastFix->position.time))
+        if (store::isPlausibleFix(sp.position) && (!d->lastFix || sp.position.time >= d->lastFix->position.time))
             d->lastFix = sp;
         if (wantPositions && m_positionBuffer.size() < 200000)
             m_positionBuffer.append(sp);

@@ -69,10 +69,17 @@ struct StoredFrame {
     qint64 replyTo = 0;               // the inbound frame this one answers (0: none)
 };
 
+// A fix to put a device on the map: coordinates that the device did not flag invalid (a GT06
+// without a GPS lock sends 0,0 or its last position, flagged), or an LBS/Wi-Fi estimate.
+inline bool isPlausibleFix(const proto::Position &p) {
+    return p.hasCoordinates && (p.valid || p.source == proto::PositionSource::Lbs || p.source == proto::PositionSource::Wifi);
+}
+
 // Optional filters for the streaming position query.
 struct PositionFilter {
     bool validOnly = false;           // only fixes flagged valid by the device
     bool withCoordinatesOnly = false; // skip LBS/Wi-Fi records that have no coordinates
+    bool plausibleOnly = false;       // skip GPS/SMS fixes the device flagged invalid (0,0 or stale), keep LBS/Wi-Fi estimates
     QList<proto::PositionSource> sources;  // empty: all sources
     qint64 limit = -1;                // per call, -1: no limit
 };

@@ -441,6 +441,9 @@ QString Store::positionWhere(const PositionFilter &filter) const {
         w += QStringLiteral(" AND valid=1");
     if (filter.withCoordinatesOnly)
         w += QStringLiteral(" AND lat IS NOT NULL");
+    if (filter.plausibleOnly)   // isPlausibleFix()
+        w += QStringLiteral(" AND (valid=1 OR source IN (%1,%2))")
+                 .arg(sourceCode(proto::PositionSource::Lbs)).arg(sourceCode(proto::PositionSource::Wifi));
     if (!filter.sources.isEmpty()) {
         QStringList codes;
         for (proto::PositionSource s : filter.sources)
@@ -546,8 +549,8 @@ QHash<qint64, StoredPosition> Store::lastPositions() {
     cols.replace(QLatin1String(", "), QLatin1String(", p."));
     // CROSS JOIN keeps devices as the outer loop whatever the planner's statistics say.
     if (!q.exec(QStringLiteral("SELECT p.%1 FROM devices d CROSS JOIN positions p ON p.device_id = d.id AND p.fix_time = "
-                               "(SELECT fix_time FROM positions WHERE device_id = d.id AND lat IS NOT NULL "
-                               " ORDER BY fix_time DESC LIMIT 1) WHERE p.lat IS NOT NULL")
+                               "(SELECT fix_time FROM positions WHERE device_id = d.id AND lat IS NOT NULL AND (valid=1 OR source IN (1,2)) "
+                               " ORDER BY fix_time DESC LIMIT 1) WHERE p.lat IS NOT NULL AND (p.valid=1 OR p.source IN (1,2))")
                     .arg(cols))) {
         m_error = q.lastError().text();
         return out;

@@ -249,6 +249,14 @@ void TestServer::gt06LoginPositionHeartbeat() {
     const auto events = s.events(stored2[2].deviceId, {}, {});
     QVERIFY(std::any_of(events.begin(), events.end(), [](const store::Event &e) { return e.kind == QLatin1String("login"); }));
     QVERIFY(std::any_of(events.begin(), events.end(), [](const store::Event &e) { return e.kind == QLatin1String("online"); }));
+    // A fix flagged invalid (no GPS lock: 0,0) is stored but does not move the device's marker.
+    proto::Position noLock = fixAt(kT0 + 50, 0, 0);
+    noLock.valid = false;
+    c.send(gt06::encodeGpsLbs(8, noLock));
+    QCOMPARE(c.take(10).toHex(), gt06::encodeAck(0x22, 8).toHex());
+    QTRY_COMPARE(stored.size(), 6);
+    QCOMPARE(f.service.deviceByImei(kImei)->lastFix->position.time.toSecsSinceEpoch(), kT0 + 40);
+    QCOMPARE(f.service.deviceByImei(kImei)->lastFix->position.latitude, 52.1 + 4 * 0.001);
 }
 
 // The headless log printed a tracker's last fix after its "disconnect" line (fixes are
