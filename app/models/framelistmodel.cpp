@@ -77,7 +77,11 @@ QVariant FrameListModel::data(const QModelIndex &index, int role) const {
     switch (role) {
     case Qt::DisplayRole:
         switch (index.column()) {
-        case Time: return r.time.toLocalTime().toString(QStringLiteral("HH:mm:ss.zzz"));
+        case Time: {   // today's frames to the millisecond; older ones (History) with their day
+            const QDateTime local = r.time.toLocalTime();
+            return local.date() == QDate::currentDate() ? local.toString(QStringLiteral("HH:mm:ss.zzz"))
+                                                        : local.toString(QStringLiteral("dd.MM. HH:mm:ss"));
+        }
         case Direction: return in ? QStringLiteral("in") : QStringLiteral("out");
         case Peer: return r.peer;
         case Device: return deviceLabel(r);

@@ -52,6 +52,7 @@ InspectorPane::InspectorPane(QWidget *parent) : QWidget(parent) {
     m_textFilter->setClearButtonEnabled(true);
     m_warningsOnly = new QCheckBox(tr("⚠ only"), this);
     m_historyRange = new QComboBox(this);
+    m_historyRange->setObjectName(QStringLiteral("frameHistoryRange"));
     m_historyRange->addItem(tr("History…"), 0);
     m_historyRange->addItem(tr("last hour"), 1);
     m_historyRange->addItem(tr("today"), 24);
@@ -112,7 +113,7 @@ InspectorPane::InspectorPane(QWidget *parent) : QWidget(parent) {
         const int room = m_list->horizontalHeader()->fontMetrics().horizontalAdvance(header) + 16;
         m_list->setColumnWidth(column, std::max(m_list->fontMetrics().horizontalAdvance(sample) + 10, room));
     };
-    setWidth(FrameListModel::Time, QStringLiteral("00:00:00.000"));
+    setWidth(FrameListModel::Time, QStringLiteral("00.00. 00:00:00"));   // older days: with the date
     setWidth(FrameListModel::Direction, QStringLiteral("out"));
     setWidth(FrameListModel::Peer, QStringLiteral("127.0.0.1:50000"));
     setWidth(FrameListModel::Device, QStringLiteral("35800000"));

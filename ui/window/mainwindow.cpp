@@ -28,6 +28,8 @@
 #include <QStatusBar>
 #include <QTreeView>
 
+#include <algorithm>
+
 namespace td::ui {
 
 MainWindow::MainWindow(AppSettings &settings, const StartOptions &options, TrackerService *service, QWidget *parent)
@@ -264,6 +266,7 @@ void MainWindow::loadFrameHistory(const QDateTime &from, const QDateTime &to) {
     f.from = from;
     f.to = to;
     f.limit = m_inspector->model()->maxRows();
+    f.newestFirst = true;   // a range with more frames than the list holds: its newest ones
     QHash<qint64, QString> keys;
     for (const DeviceStatus &d : m_service->devices())
         keys.insert(d.device.id, d.device.imei);
@@ -276,10 +279,15 @@ void MainWindow::loadFrameHistory(const QDateTime &from, const QDateTime &to) {
         statusBar()->showMessage(tr("Could not read stored frames: %1").arg(m_service->store().lastError()), 15000);
         return;
     }
+    std::reverse(rows.begin(), rows.end());   // shown oldest first, as live frames arrive
     m_inspector->model()->clear();
     m_inspector->model()->appendFrames(rows);
     m_inspector->model()->flush();
-    statusBar()->showMessage(tr("%n stored frame(s) loaded", nullptr, int(rows.size())), 8000);
+    statusBar()->showMessage(rows.size() >= f.limit
+                                 ? tr("the newest %n stored frame(s) of the range loaded (the list holds no more; narrow the range for older ones)",
+                                      nullptr, int(rows.size()))
+                                 : tr("%n stored frame(s) loaded", nullptr, int(rows.size())),
+                             8000);
 }
 
 void MainWindow::editDevice(qint64 deviceId) {

@@ -28,6 +28,7 @@ static FrameRow row(qint64 id, const QString &device, const QString &protocol, i
 class TestFrameList : public QObject {
     Q_OBJECT
 private slots:
+    void olderFramesShowTheirDay();
     void batchesInserts() {
         FrameListModel m;
         m.setBatchInterval(50);
@@ -102,6 +103,22 @@ private slots:
         QCOMPARE(m.data(m.index(1, 0), FrameListModel::ReplyToRole).toLongLong(), 10);
     }
 };
+
+// Frames loaded from history show their day (rows of a week looked alike); today's the time
+// to the millisecond.
+void TestFrameList::olderFramesShowTheirDay() {
+    FrameListModel m;
+    FrameRow today = row(1, QStringLiteral("A"), QStringLiteral("gt06"), 0x22, true);
+    FrameRow older = row(2, QStringLiteral("A"), QStringLiteral("gt06"), 0x22, true);
+    older.time = QDateTime(QDate::currentDate().addDays(-3), QTime(14, 5, 6)).toUTC();
+    m.appendFrames({older, today});
+    m.flush();
+    QCOMPARE(m.rowCount(), 2);
+    const QString o = m.index(0, FrameListModel::Time).data().toString();
+    const QString t = m.index(1, FrameListModel::Time).data().toString();
+    QCOMPARE(o, QDate::currentDate().addDays(-3).toString(QStringLiteral("dd.MM.")) + QStringLiteral(" 14:05:06"));
+    QCOMPARE(t, today.time.toLocalTime().toString(QStringLiteral("HH:mm:ss.zzz")));
+}
 
 QTEST_GUILESS_MAIN(TestFrameList)
 #include "tst_framelist.moc"

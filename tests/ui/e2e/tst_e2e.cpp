@@ -220,6 +220,25 @@ void TestE2E::simulatedTrackersShowUpEverywhere() {
         QTest::qWait(1500);
         QVERIFY(w.grab().save(qEnvironmentVariable("TD_SCREENSHOT")));
     }
+
+    // Inspector > History: a range with more frames than the list holds loads its newest
+    // ones (it loaded the oldest), shown oldest first.
+    {
+        store::FrameFilter newest;
+        newest.newestFirst = true;
+        newest.limit = 1;
+        const QList<store::StoredFrame> last = service.store().frames(newest);
+        QCOMPARE(last.size(), 1);
+        frames->setMaxRows(10);
+        auto *history = w.inspector()->findChild<QComboBox *>(QStringLiteral("frameHistoryRange"));
+        QVERIFY(history);
+        emit history->activated(history->findData(1));   // last hour
+        QCOMPARE(frames->rowCount(), 10);
+        QCOMPARE(frames->rowAt(9).id, last.first().id);
+        for (int i = 0; i + 1 < frames->rowCount(); ++i)
+            QVERIFY(frames->rowAt(i).id < frames->rowAt(i + 1).id);
+        frames->setMaxRows(50000);
+    }
     service.stop();
 }
 
