@@ -314,8 +314,22 @@ void MainWindow::showExport() {
 void MainWindow::setGeoService(geo::GeoService *geo) {
     m_geo = geo;
     if (geo)
-        connect(geo, &geo::GeoService::resolveFailed, this, [this](qint64, const QString &e) {
-            statusBar()->showMessage(tr("Geolocation: %1").arg(e), 15000);
+        connect(geo, &geo::GeoService::resolveFailed, this, [this](qint64 deviceId, const QString &e) {
+            // "notConfigured: no geolocation provider is enabled": the kind, then the words.
+            const QString kind = e.section(QStringLiteral(": "), 0, 0);
+            const bool token = !kind.contains(QLatin1Char(' ')) && kind.size() < e.size();
+            // One message per kind of failure every 5 minutes: a tracker that sends cells every
+            // minute with no provider set up kept the status bar, and the port shown in it, covered.
+            const QDateTime now = QDateTime::currentDateTimeUtc();
+            QDateTime &last = m_geoFailureShown[token ? kind : e];
+            if (last.isValid() && last.secsTo(now) < 300)
+                return;
+            last = now;
+            const auto d = m_service ? m_service->device(deviceId) : std::nullopt;
+            const QString who = !d ? QString::number(deviceId) : d->device.name.isEmpty() ? d->device.imei : d->device.name;
+            statusBar()->showMessage(tr("Geolocation of a cell/Wi-Fi position of %1 failed: %2 (Settings > Geolocation)")
+                                         .arg(who, token ? e.section(QStringLiteral(": "), 1) : e),
+                                     15000);
         });
 }
 

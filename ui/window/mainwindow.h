@@ -6,6 +6,7 @@
 #include "core/options.h"
 #include "core/settings.h"
 
+#include <QHash>
 #include <QMainWindow>
 #include <QPointer>
 
@@ -93,6 +94,7 @@ private:
     QLabel *m_rateLabel = nullptr;
     QLabel *m_modemLabel = nullptr;
     QPointer<geo::GeoService> m_geo;
+    QHash<QString, QDateTime> m_geoFailureShown;   // kind of geolocation failure -> last shown
     QPointer<sms::SmsService> m_sms;
     SmsPane *m_smsPane = nullptr;
 };

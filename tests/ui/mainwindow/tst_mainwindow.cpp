@@ -4,6 +4,7 @@
 #include "tileserver.h"
 
 #include "dialogs/devicedialog.h"
+#include "geo/geoservice.h"
 #include "dialogs/settingsdialog.h"
 #include "docks/inspectordock.h"
 #include "widgets/framedetail.h"
@@ -47,6 +48,7 @@ private slots:
     void deviceDialogValidates();
     void clickingAByteSelectsTheInnermostField();
     void historyRangeFieldsShowThePreset();
+    void geolocationFailuresDoNotFloodTheStatusBar();
 
 private:
     std::unique_ptr<td::AppSettings> settingsIn(const QString &dir) {
@@ -274,6 +276,27 @@ void TestMainWindow::historyRangeFieldsShowThePreset() {
     from->setDateTime(typed);
     range->setCurrentIndex(2);
     QCOMPARE(from->dateTime(), typed);
+}
+
+// A tracker sending cells every minute with no geolocation provider set up put a message in
+// the status bar each time (hiding the port and address shown there), with the error's token:
+// now the words, once per kind of failure every 5 minutes.
+void TestMainWindow::geolocationFailuresDoNotFloodTheStatusBar() {
+    auto s = settingsIn(m_dir.path());
+    td::StartOptions o;
+    o.port = 6005;
+    td::ui::MainWindow w(*s, o);
+    td::geo::GeoService geo(nullptr);
+    w.setGeoService(&geo);
+    emit geo.resolveFailed(42, QStringLiteral("notConfigured: no geolocation provider is enabled"));
+    const QString first = w.statusBar()->currentMessage();
+    QVERIFY2(first.contains(QLatin1String("no geolocation provider is enabled")), qPrintable(first));
+    QVERIFY2(!first.contains(QLatin1String("notConfigured")), qPrintable(first));
+    w.statusBar()->clearMessage();
+    emit geo.resolveFailed(43, QStringLiteral("notConfigured: no geolocation provider is enabled"));
+    QVERIFY2(w.statusBar()->currentMessage().isEmpty(), qPrintable(w.statusBar()->currentMessage()));
+    emit geo.resolveFailed(43, QStringLiteral("network: connection refused"));   // another kind: said
+    QVERIFY(w.statusBar()->currentMessage().contains(QLatin1String("connection refused")));
 }
 
 QTEST_MAIN(TestMainWindow)
