@@ -86,7 +86,7 @@ QVariant FrameListModel::data(const QModelIndex &index, int role) const {
         case Peer: return r.peer;
         case Device: return deviceLabel(r);
         case Protocol: return r.protocol;
-        case Type: return r.type >= 0 ? QStringLiteral("%1 (0x%2)").arg(r.typeName).arg(r.type, 2, 16, QLatin1Char('0')) : r.typeName;
+        case Type: return r.type >= 0 ? QStringLiteral("%1 (%2)").arg(r.typeName, proto::typeIdText(r.type)) : r.typeName;
         case Summary: return r.warnings.isEmpty() ? r.summary : QStringLiteral("⚠ %1 — %2").arg(r.warnings.join(QStringLiteral("; ")), r.summary);
         case Length: return int(r.bytes.size());
         }

@@ -96,11 +96,16 @@ static void formatField(const Field &f, int depth, QString &out) {
         formatField(c, depth + 1, out);
 }
 
+QString typeIdText(int type) {
+    if (type < 0)
+        return {};
+    return QStringLiteral("0x%1").arg(type, type > 0xFF ? 4 : 2, 16, QLatin1Char('0'));
+}
+
 QString formatFieldTree(const DecodedFrame &frame) {
     QString out;
-    out += frame.type >= 0 ? QStringLiteral("%1 %2 (0x%3), %4 bytes")
-                                 .arg(frame.protocol.toUpper(), frame.typeName)
-                                 .arg(frame.type, 2, 16, QLatin1Char('0'))
+    out += frame.type >= 0 ? QStringLiteral("%1 %2 (%3), %4 bytes")
+                                 .arg(frame.protocol.toUpper(), frame.typeName, typeIdText(frame.type))
                                  .arg(frame.bytes.size())
                            : QStringLiteral("%1 %2, %3 bytes").arg(frame.protocol.toUpper(), frame.typeName).arg(frame.bytes.size());
     if (!frame.summary.isEmpty())

@@ -94,9 +94,10 @@ void FrameDetailView::setFrame(const proto::DecodedFrame &frame) {
         addField(nullptr, m_tree, f);
     m_tree->expandToDepth(0);
     m_hex->setData(frame.bytes);
-    QString head = QStringLiteral("<b>%1 %2</b> (0x%3), %4 bytes")
-                       .arg(frame.protocol.toUpper().toHtmlEscaped(), frame.typeName.toHtmlEscaped())
-                       .arg(frame.type, 2, 16, QLatin1Char('0')).arg(frame.bytes.size());
+    QString head = QStringLiteral("<b>%1 %2</b>%3, %4 bytes")
+                       .arg(frame.protocol.toUpper().toHtmlEscaped(), frame.typeName.toHtmlEscaped(),
+                            frame.type >= 0 ? QStringLiteral(" (%1)").arg(proto::typeIdText(frame.type)) : QString())
+                       .arg(frame.bytes.size());
     if (!frame.summary.isEmpty())
         head += QStringLiteral(" — ") + frame.summary.toHtmlEscaped();
     for (const QString &w : frame.warnings)

@@ -118,6 +118,15 @@ void TestFrameList::olderFramesShowTheirDay() {
     const QString t = m.index(1, FrameListModel::Time).data().toString();
     QCOMPARE(o, QDate::currentDate().addDays(-3).toString(QStringLiteral("dd.MM.")) + QStringLiteral(" 14:05:06"));
     QCOMPARE(t, today.time.toLocalTime().toString(QStringLiteral("HH:mm:ss.zzz")));
+    // Type ids: a byte for GT06, a word for JT/T 808 (it showed "0x200"), none for no type.
+    FrameRow j = row(3, QStringLiteral("B"), QStringLiteral("jt808"), 0x0200, true);
+    FrameRow none = row(4, QStringLiteral("B"), QStringLiteral("x"), -1, true);
+    none.typeName = QStringLiteral("Not a tracker frame");
+    m.appendFrames({j, none});
+    m.flush();
+    QCOMPARE(m.index(1, FrameListModel::Type).data().toString(), QStringLiteral("T34 (0x22)"));
+    QCOMPARE(m.index(2, FrameListModel::Type).data().toString(), QStringLiteral("T512 (0x0200)"));
+    QCOMPARE(m.index(3, FrameListModel::Type).data().toString(), QStringLiteral("Not a tracker frame"));
 }
 
 QTEST_GUILESS_MAIN(TestFrameList)

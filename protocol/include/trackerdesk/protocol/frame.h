@@ -140,6 +140,10 @@ QList<int> fieldPathAt(const QList<Field> &fields, int offset);
 // Renders the tree like `tshark -V`: one line per field, indented, with offsets.
 QString formatFieldTree(const DecodedFrame &frame);
 
+// A message type for people: "0x22" (GT06, one byte), "0x0200" (JT/T 808 ids are words);
+// empty for a frame without a type (-1).
+QString typeIdText(int type);
+
 // Hex helpers.
 QString toHex(const QByteArray &bytes, char separator = 0);
 // Parses hex text: whitespace, ':' and '-' separators and a 0x prefix are allowed.
