@@ -81,6 +81,8 @@ QString DeviceListModel::ageText(const QDateTime &then, const QDateTime &now) {
     if (!then.isValid())
         return tr("never");
     const qint64 s = then.secsTo(now);
+    if (s < -60)   // a device clock or time zone off: say so rather than "just now" for hours
+        return tr("in the future (%1)").arg(then.toLocalTime().toString(QStringLiteral("dd.MM. HH:mm")));
     if (s < 60) return tr("just now");
     if (s < 3600) return tr("%1 min ago").arg(s / 60);
     if (s < 86400) return tr("%1 h ago").arg(s / 3600);
@@ -159,7 +161,7 @@ bool DeviceListModel::setData(const QModelIndex &index, const QVariant &value, i
         return false;
     store::Device d = m_rows[index.row()].device;
     const QString name = value.toString().trimmed();
-    if (name == d.name)
+    if (name == d.name || name.size() > store::kMaxDeviceNameLength)   // as the device dialog checks
         return false;
     d.name = name;
     m_rows[index.row()].device = d;

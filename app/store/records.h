@@ -18,6 +18,8 @@ namespace td::store {
 enum class DeviceState { Accepted = 0, Blocked = 1 };
 QString deviceStateName(DeviceState s);
 
+constexpr int kMaxDeviceNameLength = 64;   // the device dialog and renaming in the list
+
 struct Device {
     qint64 id = 0;
     QString imei;                     // IMEI (GT06) or terminal id (JT/T 808): the unique key

@@ -92,8 +92,8 @@ QString DeviceDialog::validate() const {
         return tr("The SIM number may hold digits and a leading + only (3 to 20 digits).");
     if (!d.color.isEmpty() && !QColor::isValidColorName(d.color))
         return tr("'%1' is not a colour (use #rrggbb).").arg(d.color);
-    if (d.name.size() > 64)
-        return tr("The name is longer than 64 characters.");
+    if (d.name.size() > store::kMaxDeviceNameLength)
+        return tr("The name is longer than %1 characters.").arg(store::kMaxDeviceNameLength);
     if (d.smsPassword.size() > 32)
         return tr("The SMS password is longer than 32 characters.");
     return {};

@@ -163,7 +163,8 @@ void ExportDialog::onFinished(const exporter::ExportResult &r) {
         m_status->setText(tr("Cancelled: nothing was written."));
     else if (!r.ok)
         m_status->setText(QStringLiteral("<span style='color:#b03000'>%1</span>").arg(r.error.toHtmlEscaped()));
-    else if (r.frames > 0 || r.packets > 0)
+    else if (const exporter::ExportFormat *f = exporter::exportFormat(m_format->currentData().toString());
+             (f && f->kind == exporter::ExportKind::Frames) || r.frames > 0 || r.packets > 0)   // also an empty capture
         m_status->setText(tr("Done: %1 frames in %2 connections written to %3.").arg(r.frames).arg(r.connections).arg(m_file->text()));
     else
         m_status->setText(tr("Done: %1 points in %2 track(s) written to %3.").arg(r.points).arg(r.tracks).arg(m_file->text()));

@@ -83,8 +83,15 @@ MainWindow::MainWindow(AppSettings &settings, const StartOptions &options, Track
     connect(m_devicesPane, &DevicesPane::followRequested, this, [this](qint64 id) {
         m_map->setAutoFit(false);   // the user chose what to look at
         m_map->follow(id);
-        m_map->centerOn(m_markerModel->coordinateOf(id), 16);
-        statusBar()->showMessage(tr("Following %1 (pan the map to stop)").arg(m_deviceModel->deviceAt(m_deviceModel->rowOfDevice(id)).device.imei), 5000);
+        const store::Device &d = m_deviceModel->deviceAt(m_deviceModel->rowOfDevice(id)).device;
+        const QString who = d.name.isEmpty() ? d.imei : d.name;
+        const QGeoCoordinate c = m_markerModel->coordinateOf(id);
+        if (c.isValid()) {
+            m_map->centerOn(c, 16);
+            statusBar()->showMessage(tr("Following %1 (pan the map to stop)").arg(who), 5000);
+        } else {   // the map goes to it with its first position (the marker's move is followed)
+            statusBar()->showMessage(tr("Following %1: no position yet, the map goes to it when one arrives (pan the map to stop)").arg(who), 8000);
+        }
     });
     connect(m_devicesPane, &DevicesPane::centerRequested, this, [this](qint64 id) {
         const QGeoCoordinate c = m_markerModel->coordinateOf(id);

@@ -213,6 +213,14 @@ void TestE2E::simulatedTrackersShowUpEverywhere() {
         dlg.fromEdit()->setDateTime(QDateTime::currentDateTime().addDays(1));
         QVERIFY(!dlg.startExport());  // from after to: refused with a message
         QVERIFY(dlg.statusText().contains(QLatin1String("after")));
+        // An empty capture says frames, not "0 points in 0 track(s)".
+        dlg.formatBox()->setCurrentIndex(dlg.formatBox()->findData(QStringLiteral("pcapng")));
+        dlg.toEdit()->setDateTime(QDateTime::currentDateTime().addDays(2));
+        dlg.fileEdit()->setText(dir.path() + QStringLiteral("/none.pcapng"));
+        finished.clear();
+        QVERIFY(dlg.startExport());
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 20000);
+        QVERIFY2(dlg.statusText().contains(QLatin1String("0 frames")), qPrintable(dlg.statusText()));
     }
 
     if (qEnvironmentVariableIsSet("TD_SCREENSHOT")) {
