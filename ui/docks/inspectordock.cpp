@@ -218,8 +218,27 @@ bool InspectorPane::decodeHex(const QString &hex) {
     if (!p)
         return fail(tr("Not a frame of a known protocol (it starts with %1)").arg(proto::toHex(bytes->left(4), ' ')));
     m_list->selectionModel()->clearSelection();
-    m_detail->setFrame(p->decodeFrame(*bytes));
-    m_decodeStatus->hide();
+    // A pasted frame can go either way: an ack or a command copied from an "out" row decodes
+    // with warnings as a device's message. The server-to-device reading wins when only it is
+    // clean, and the status line says which reading is shown.
+    proto::DecodedFrame f = p->decodeFrame(*bytes);
+    bool toDevice = false;
+    if (!f.ok()) {
+        proto::SessionOptions o;
+        o.direction = proto::Direction::ToDevice;
+        proto::DecodedFrame down = p->decodeFrame(*bytes, o);
+        if (down.ok()) {
+            f = std::move(down);
+            toDevice = true;
+        }
+    }
+    m_detail->setFrame(f);
+    if (toDevice) {
+        m_decodeStatus->setText(tr("Decoded as a server-to-device message (it does not decode cleanly as a device's)."));
+        m_decodeStatus->show();
+    } else {
+        m_decodeStatus->hide();
+    }
     return true;
 }
 

@@ -13,6 +13,7 @@
 #include "window/mainwindow.h"
 
 #include "models/devicelistmodel.h"
+#include "trackerdesk/protocol/gt06.h"
 
 #include <QDockWidget>
 #include <QHeaderView>
@@ -49,6 +50,7 @@ private slots:
     void clickingAByteSelectsTheInnermostField();
     void historyRangeFieldsShowThePreset();
     void geolocationFailuresDoNotFloodTheStatusBar();
+    void decodeBoxReadsPastedAcksAsServerMessages();
 
 private:
     std::unique_ptr<td::AppSettings> settingsIn(const QString &dir) {
@@ -297,6 +299,20 @@ void TestMainWindow::geolocationFailuresDoNotFloodTheStatusBar() {
     QVERIFY2(w.statusBar()->currentMessage().isEmpty(), qPrintable(w.statusBar()->currentMessage()));
     emit geo.resolveFailed(43, QStringLiteral("network: connection refused"));   // another kind: said
     QVERIFY(w.statusBar()->currentMessage().contains(QLatin1String("connection refused")));
+}
+
+// An ack copied from an "out" row and pasted into the decode box decoded as a broken login
+// ("content too short for the 8-byte terminal ID"); a device's frame still reads as one.
+void TestMainWindow::decodeBoxReadsPastedAcksAsServerMessages() {
+    auto s = settingsIn(m_dir.path());
+    td::ui::MainWindow w(*s, {});
+    const QByteArray ack = td::proto::gt06::encodeAck(0x01, 1);
+    QVERIFY(w.inspector()->decodeHex(QString::fromLatin1(ack.toHex())));
+    const td::proto::DecodedFrame &f = w.inspector()->detail()->frame();
+    QVERIFY2(f.ok(), qPrintable(f.warnings.join(QStringLiteral("; "))));
+    QCOMPARE(f.message.kind, td::proto::MessageKind::Downlink);
+    QVERIFY(w.inspector()->decodeHex(QStringLiteral("78780d01086471700328358100093f040d0a")));   // a login
+    QCOMPARE(w.inspector()->detail()->frame().message.kind, td::proto::MessageKind::Login);
 }
 
 QTEST_MAIN(TestMainWindow)
