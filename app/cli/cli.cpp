@@ -67,6 +67,14 @@ std::optional<int> parseArguments(QCommandLineParser &parser, const QStringList 
     return std::nullopt;
 }
 
+std::optional<int> noPositionalArguments(const QCommandLineParser &parser, const QStringList &arguments) {
+    if (parser.positionalArguments().isEmpty())
+        return std::nullopt;
+    printError(QStringLiteral("unexpected argument '%1' (see %2 --help)")
+                   .arg(parser.positionalArguments().first(), arguments.value(0, QStringLiteral("trackerdesk"))));
+    return 2;
+}
+
 QString missingDatabase(const QString &dir) {
     if (QFileInfo::exists(QDir(dir).filePath(store::Store::fileName())))
         return {};

@@ -29,6 +29,9 @@ void printOut(const QString &text);        // stdout, UTF-8
 // exit code 2; --help prints the help and gives 0; nullopt: go on with the command.
 //   if (const auto exit = parseArguments(p, args)) return *exit;
 std::optional<int> parseArguments(QCommandLineParser &parser, const QStringList &arguments, const QString &hint = {});
+// For commands without positional arguments: an error (exit code 2) when some were given.
+//   if (const auto exit = noPositionalArguments(p, args)) return *exit;
+std::optional<int> noPositionalArguments(const QCommandLineParser &parser, const QStringList &arguments);
 // Empty when DIR holds a TrackerDesk database, else the error to print: commands that read
 // data must not make an empty database in a mistyped folder.
 QString missingDatabase(const QString &dir);

@@ -104,12 +104,10 @@ int runExport(const QStringList &args) {
     QCommandLineOption quiet(QStringList{QStringLiteral("q"), QStringLiteral("quiet")},
                              QStringLiteral("No progress and no summary."));
     p.addOptions({format, device, from, to, output, dataDir, allFixes, splitGap, localAddress, localPort, quiet});
-    if (const auto exit = parseArguments(p, args, QStringLiteral(" (see trackerdesk export --help)")))
+    if (const auto exit = parseArguments(p, args))
         return *exit;
-    if (!p.positionalArguments().isEmpty()) {
-        printError(QStringLiteral("unexpected argument '%1' (see trackerdesk export --help)").arg(p.positionalArguments().first()));
-        return 2;
-    }
+    if (const auto exit = noPositionalArguments(p, args))
+        return *exit;
 
     // ---- what and where ----
     const QString target = p.value(output);

@@ -57,7 +57,7 @@ int importCells(const QStringList &args) {
                                QStringLiteral("DIR"));
     QCommandLineOption quiet(QStringList{QStringLiteral("q"), QStringLiteral("quiet")}, QStringLiteral("No progress."));
     p.addOptions({dataDir, quiet});
-    if (const auto exit = parseArguments(p, args, QStringLiteral(" (see trackerdesk geo import-cells --help)")))
+    if (const auto exit = parseArguments(p, args))
         return *exit;
     if (p.positionalArguments().size() != 1) {
         printError(QStringLiteral("give exactly one FILE (see trackerdesk geo import-cells --help)"));
@@ -109,10 +109,8 @@ int status(const QStringList &args) {
     p.addOption(dataDir);
     if (const auto exit = parseArguments(p, args))
         return *exit;
-    if (!p.positionalArguments().isEmpty()) {
-        printError(QStringLiteral("unexpected argument '%1' (see trackerdesk geo status --help)").arg(p.positionalArguments().first()));
-        return 2;
-    }
+    if (const auto exit = noPositionalArguments(p, args))
+        return *exit;
     const QString dir = dataDirOf(p, dataDir);
     if (const QString missing = missingDatabase(dir); !missing.isEmpty()) {
         printError(missing);
@@ -171,10 +169,8 @@ int resolvePending(const QStringList &args) {
     p.addOptions({pending, dataDir, wait});
     if (const auto exit = parseArguments(p, args))
         return *exit;
-    if (!p.positionalArguments().isEmpty()) {
-        printError(QStringLiteral("unexpected argument '%1' (see trackerdesk geo resolve --help)").arg(p.positionalArguments().first()));
-        return 2;
-    }
+    if (const auto exit = noPositionalArguments(p, args))
+        return *exit;
     if (!p.isSet(pending)) {
         printError(QStringLiteral("say what to resolve: --pending"));
         return 2;

@@ -101,10 +101,8 @@ int runSimulate(const QStringList &args) {
     p.addOptions({host, port, protocol, devices, rate, count, duration, route, heartbeat, alarm, window, imei, connectRate, ackTimeout, demo, quiet, transport});
     if (const auto exit = parseArguments(p, args))
         return *exit;
-    if (!p.positionalArguments().isEmpty()) {
-        printError(QStringLiteral("unexpected argument '%1' (see trackerdesk simulate --help)").arg(p.positionalArguments().first()));
-        return 2;
-    }
+    if (const auto exit = noPositionalArguments(p, args))
+        return *exit;
     if (p.isSet(count) && p.isSet(duration)) {
         printError(QStringLiteral("give --count or --duration, not both"));
         return 2;

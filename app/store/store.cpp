@@ -435,15 +435,17 @@ StoredPosition Store::positionFromQuery(const QSqlQuery &q, int b) {
     return sp;
 }
 
+// isPlausibleFix() in SQL (source codes: 1 LBS, 2 Wi-Fi; sourceCode()).
+static const char kPlausibleFix[] = "(valid=1 OR source IN (1,2))";
+
 QString Store::positionWhere(const PositionFilter &filter) const {
     QString w;
     if (filter.validOnly)
         w += QStringLiteral(" AND valid=1");
     if (filter.withCoordinatesOnly)
         w += QStringLiteral(" AND lat IS NOT NULL");
-    if (filter.plausibleOnly)   // isPlausibleFix()
-        w += QStringLiteral(" AND (valid=1 OR source IN (%1,%2))")
-                 .arg(sourceCode(proto::PositionSource::Lbs)).arg(sourceCode(proto::PositionSource::Wifi));
+    if (filter.plausibleOnly)
+        w += QLatin1String(" AND ") + QLatin1String(kPlausibleFix);
     if (!filter.sources.isEmpty()) {
         QStringList codes;
         for (proto::PositionSource s : filter.sources)
@@ -549,9 +551,9 @@ QHash<qint64, StoredPosition> Store::lastPositions() {
     cols.replace(QLatin1String(", "), QLatin1String(", p."));
     // CROSS JOIN keeps devices as the outer loop whatever the planner's statistics say.
     if (!q.exec(QStringLiteral("SELECT p.%1 FROM devices d CROSS JOIN positions p ON p.device_id = d.id AND p.fix_time = "
-                               "(SELECT fix_time FROM positions WHERE device_id = d.id AND lat IS NOT NULL AND (valid=1 OR source IN (1,2)) "
-                               " ORDER BY fix_time DESC LIMIT 1) WHERE p.lat IS NOT NULL AND (p.valid=1 OR p.source IN (1,2))")
-                    .arg(cols))) {
+                               "(SELECT fix_time FROM positions WHERE device_id = d.id AND lat IS NOT NULL AND %2 "
+                               " ORDER BY fix_time DESC LIMIT 1) WHERE p.lat IS NOT NULL AND %2")   // valid, source: of p (devices has neither)
+                    .arg(cols, QLatin1String(kPlausibleFix)))) {
         m_error = q.lastError().text();
         return out;
     }
