@@ -49,6 +49,15 @@ constexpr int kUnidentifiedSlice = 1024;       // bytes per connection and turn 
 constexpr int kBacklogTurnBudget = 4 * 1024;  // bytes per event-loop turn for all of them
 constexpr int kMaxSniffBytes = 4096;  // undecided this long: not a protocol we know
 
+// How the server decodes: no field tree (it keeps the raw bytes; the inspector re-decodes)
+// and no summary text (made in queueFrame only while someone shows the frames).
+proto::SessionOptions liveOptions() {
+    proto::SessionOptions o;
+    o.annotate = false;
+    o.summarize = false;
+    return o;
+}
+
 // A listening port: hands every accepted descriptor to the server (its ServerSockets
 // take it over), instead of wrapping it in a QTcpSocket of its own.
 class Listener final : public QTcpServer {
@@ -160,8 +169,7 @@ void TrackerServer::updateDevice(const QString &imei, const DeviceEntry &entry) 
         return;
     }
     if (c->session) {
-        proto::SessionOptions o;
-        o.annotate = false;   // the server keeps the raw bytes; the inspector re-decodes
+        proto::SessionOptions o = liveOptions();
         o.strictChecksum = m_config.strictChecksum;
         o.timeZoneMinutes = entry.timeZoneMinutes;
         c->session->setOptions(o);
@@ -349,8 +357,7 @@ void TrackerServer::process(Connection *c, const QByteArray &data) {
             }
             c->protocol = p;
         }
-        proto::SessionOptions o;
-        o.annotate = false;   // the server keeps the raw bytes; the inspector re-decodes
+        proto::SessionOptions o = liveOptions();
         o.strictChecksum = m_config.strictChecksum;
         c->session = c->protocol->createSession(o);
         QByteArray head;
@@ -405,8 +412,7 @@ void TrackerServer::handleFrame(Connection *c, proto::DecodedFrame &&frame) {
         // The device's own time-zone setting applies to this frame too.
         const std::optional<int> tz = m_devices.value(id).timeZoneMinutes;
         if (tz && !frame.message.positions.isEmpty()) {
-            proto::SessionOptions o;
-            o.annotate = false;   // the server keeps the raw bytes; the inspector re-decodes
+            proto::SessionOptions o = liveOptions();
             o.timeZoneMinutes = tz;
             frame = c->protocol->decodeFrame(frame.wireBytes(), o);
         }
@@ -456,8 +462,7 @@ bool TrackerServer::identify(Connection *c, const QString &key) {
     c->deviceKey = key;
     c->offlineRecorded = false;
     if (it != m_devices.constEnd() && it->timeZoneMinutes) {
-        proto::SessionOptions o;
-        o.annotate = false;   // the server keeps the raw bytes; the inspector re-decodes
+        proto::SessionOptions o = liveOptions();
         o.strictChecksum = m_config.strictChecksum;
         o.timeZoneMinutes = it->timeZoneMinutes;
         c->session->setOptions(o);
@@ -509,7 +514,8 @@ void TrackerServer::queueFrame(Connection *c, const proto::DecodedFrame &f, bool
     r.protocol = w.protocol;
     r.type = f.type;
     r.typeName = f.typeName;
-    r.summary = f.summary;
+    if (m_detailedReplies)   // the summary is for frame lists only: made when one is shown
+        r.summary = c->protocol->summary(f);
     r.bytes = w.bytes;
     r.warnings = f.warnings;
     info.kind = m.kind;
@@ -750,12 +756,11 @@ QString TrackerServer::sendToDevice(const QString &imei, const QByteArray &frame
     r.deviceKey = imei;
     r.protocol = w.protocol;
     r.type = type;
-    proto::SessionOptions o;
-    o.annotate = false;   // the server keeps the raw bytes; the inspector re-decodes
+    proto::SessionOptions o = liveOptions();
     o.direction = proto::Direction::ToDevice;
     const proto::DecodedFrame d = c->protocol->decodeFrame(frame, o);
     r.typeName = d.typeName;
-    r.summary = summary.isEmpty() ? d.summary : summary;
+    r.summary = summary.isEmpty() ? c->protocol->summary(d) : summary;
     r.bytes = frame;
     r.warnings = d.warnings;
     p.info.kind = proto::MessageKind::Downlink;

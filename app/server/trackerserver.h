@@ -105,8 +105,9 @@ public:
     // committed. Returns an error text, empty on success.
     QString sendToDevice(const QString &imei, const QByteArray &frame, int type, const QString &summary);
 
-    // Decode every reply for its summary (an inspector is watching). Off: type and name
-    // from a cache, no summary -- the replies are stored and sent the same either way.
+    // On while an inspector shows the frames: every inbound frame gets its summary text and
+    // every reply is decoded for its summary. Off: no summaries, reply types and names from
+    // a cache -- frames and replies are stored and sent the same either way.
     void setDetailedReplies(bool on) { m_detailedReplies = on; }
     // "epoll" or "qt": what carries the connections (serversockets.h).
     QString socketsName() const { return m_sockets->name(); }

@@ -445,7 +445,7 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx, DecodedFrame &f
     if (!toDevice && complete)
         buildReplies(f, r, def, d, n, f.serial, contentStart);
 
-    if (f.summary.isEmpty())
+    if (f.summary.isEmpty() && (!ctx.options || ctx.options->summarize))
         f.summary = summaryOf(f);
     return r;
 }
@@ -698,6 +698,13 @@ public:
         DecodedFrame f;
         decode(frame, ctx, f);
         return f;
+    }
+    // What decode() would have put there with summarize = true (an empty frame has none;
+    // broken ones got theirs while decoding).
+    QString summary(const DecodedFrame &frame) const override {
+        if (!frame.summary.isEmpty() || frame.bytes.isEmpty())
+            return frame.summary;
+        return summaryOf(frame);
     }
 };
 

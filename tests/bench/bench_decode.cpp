@@ -7,12 +7,14 @@
 // the protocol of each frame with td::proto::sniffProtocol (rows no protocol claims are
 // skipped and counted) and decodes each frame with Protocol::decodeFrame twice over: the full
 // annotated decode (fields and all: inspector, CLI) and the fast path the live server uses
-// (SessionOptions::annotate = false: message, replies, warnings, summary; no field tree).
-// Target: decoding costs at most 3x the CRC-only pass. Build it in Release to measure.
+// (SessionOptions::annotate = false, summarize = false: message, replies, warnings; no field
+// tree, no summary text). Target: decoding costs at most 3x the CRC-only pass. Build it in
+// Release to measure. The per-protocol runs also time "fast+summary" (summarize = true: the
+// server while an inspector shows its frames makes the summary with Protocol::summary()).
 //
 // A third pass per protocol, "floor", shows what the shared model costs by itself: the CRC
 // once plus building the fast decode's exact results (DecodedFrame, positions with their
-// cell/Wi-Fi lists, status, alarms, texts, reply bytes, summary) into fresh containers, with
+// cell/Wi-Fi lists, status, alarms, texts, reply bytes) into fresh containers, with
 // no parsing at all. No decoder that returns this model can be cheaper than that.
 // --runs N repeats the per-protocol passes N times and prints the spread of the ratios
 // (the machine is shared: ratios measured in the same run are what counts).
@@ -185,6 +187,9 @@ int main(int argc, char **argv) {
     const SessionOptions opts;
     SessionOptions fastOpts;
     fastOpts.annotate = false;   // what the server does (TrackerServer)
+    fastOpts.summarize = false;
+    SessionOptions summaryOpts = fastOpts;   // the server while an inspector shows its frames
+    summaryOpts.summarize = true;
     // Warm-up (first-use statics, allocator).
     for (const Sample &s : samples) {
         sink = sink + quint32(s.protocol->decodeFrame(s.bytes, opts).fields.size());
@@ -271,7 +276,7 @@ int main(int argc, char **argv) {
                 crcPasses * double(totalBytes) / 1e6);
     std::printf("full decode      : %12.0f frames/s  (%8.1f ns/frame, %lld top-level fields per pass)\n", decodeRate,
                 1e9 / decodeRate, fields);
-    std::printf("fast decode      : %12.0f frames/s  (%8.1f ns/frame, annotate=false: %lld positions+replies+warnings per pass)\n",
+    std::printf("fast decode      : %12.0f frames/s  (%8.1f ns/frame, annotate=false, summarize=false: %lld positions+replies+warnings per pass)\n",
                 fastRate, 1e9 / fastRate, produced);
     const double ratio = crcRate / decodeRate, fastRatio = crcRate / fastRate;
     std::printf("full decode cost : %.1fx the CRC-only pass (target <= 3x: %s)\n", ratio, ratio <= 3.0 ? "met" : "NOT met");
@@ -279,7 +284,7 @@ int main(int argc, char **argv) {
                 fastRatio <= 3.0 ? "met" : "NOT met");
     // Per protocol, to see which decoder dominates; the floor pass beside them.
     struct Spread {
-        QList<double> fast, full, floor;
+        QList<double> fast, summary, full, floor;
     };
     QMap<QString, Spread> spread;
     for (int run = 1; run <= runs; ++run) {
@@ -312,6 +317,12 @@ int main(int argc, char **argv) {
                     acc += quint32(s.protocol->decodeFrame(s.bytes, fastOpts).message.positions.size());
                 sink = sink + acc;
             });
+            const double qs = rate(seconds / 2, [&] {
+                quint32 acc = 0;
+                for (const Sample &s : sub)
+                    acc += quint32(s.protocol->decodeFrame(s.bytes, summaryOpts).summary.size());
+                sink = sink + acc;
+            });
             const double fl = rate(seconds / 2, [&] {
                 quint32 acc = 0;
                 for (int i = 0; i < sub.size(); ++i) {
@@ -321,11 +332,13 @@ int main(int argc, char **argv) {
                 sink = sink + acc;
             });
             const double m = double(sub.size());
-            std::printf("  %-8s CRC only %10.0f frames/s; full %10.0f frames/s (%7.1f ns, %.1fx); fast %10.0f frames/s (%7.1f ns, %.1fx); floor %.1fx\n",
-                        qPrintable(it.key()), c * m, d * m, 1e9 / (d * m), c / d, q * m, 1e9 / (q * m), c / q, c / fl);
+            std::printf("  %-8s CRC only %10.0f frames/s; full %10.0f frames/s (%7.1f ns, %.1fx); fast %10.0f frames/s (%7.1f ns, %.1fx); "
+                        "fast+summary %.1fx; floor %.1fx\n",
+                        qPrintable(it.key()), c * m, d * m, 1e9 / (d * m), c / d, q * m, 1e9 / (q * m), c / q, c / qs, c / fl);
             Spread &sp = spread[it.key()];
             sp.full << c / d;
             sp.fast << c / q;
+            sp.summary << c / qs;
             sp.floor << c / fl;
         }
     }
@@ -337,8 +350,8 @@ int main(int argc, char **argv) {
                 return QStringLiteral("%1 / %2 / %3").arg(*std::min_element(v.begin(), v.end()), 0, 'f', 1)
                     .arg(median(v), 0, 'f', 1).arg(*std::max_element(v.begin(), v.end()), 0, 'f', 1);
             };
-            std::printf("  %-8s fast %s   full %s   floor %s\n", qPrintable(it.key()), qPrintable(line(sp.fast)),
-                        qPrintable(line(sp.full)), qPrintable(line(sp.floor)));
+            std::printf("  %-8s fast %s   fast+summary %s   full %s   floor %s\n", qPrintable(it.key()), qPrintable(line(sp.fast)),
+                        qPrintable(line(sp.summary)), qPrintable(line(sp.full)), qPrintable(line(sp.floor)));
         }
     }
 #ifndef NDEBUG

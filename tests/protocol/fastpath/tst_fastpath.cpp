@@ -1,7 +1,9 @@
 // The server's fast decode path (SessionOptions::annotate = false) must give exactly what
 // the annotated decode gives - type, name, serial, summary, warnings, typed message and
 // reply bytes - for every real device vector, with an empty field tree. Checked through
-// Protocol::decodeFrame and through a stream session (createSession()->feed()).
+// Protocol::decodeFrame and through a stream session (createSession()->feed()). The server
+// also turns the summary off (summarize = false): Protocol::summary() must then make the
+// same text afterwards.
 #include "trackerdesk/protocol/checksum.h"
 #include "trackerdesk/protocol/gt06.h"
 #include "trackerdesk/protocol/protocol.h"
@@ -40,11 +42,13 @@ QString describe(const std::optional<Status> &st) {
 }
 
 // Everything but the field tree, as comparable text.
-QStringList describe(const DecodedFrame &f) {
+// The summary as a frame list gets it: Protocol::summary() (the decoder's text, or the text
+// made afterwards when the decode was told not to).
+QStringList describe(const DecodedFrame &f, const Protocol &protocol) {
     const Message &m = f.message;
     QStringList out{
         QStringLiteral("protocol %1 type %2 (%3) serial %4").arg(f.protocol).arg(f.type).arg(f.typeName).arg(f.serial),
-        QStringLiteral("summary ") + f.summary,
+        QStringLiteral("summary ") + protocol.summary(f),
         QStringLiteral("bytes ") + QString::fromLatin1(f.bytes.toHex()) + QStringLiteral(" wire ") + QString::fromLatin1(f.wire.toHex()),
         QStringLiteral("warnings ") + f.warnings.join(QStringLiteral(" / ")),
         QStringLiteral("kind %1 device %2 model %3 tz %4 auth %5")
@@ -120,21 +124,29 @@ void TestFastPath::sameAsAnnotated() {
     const Protocol *p = protocolById(protocol);
     QVERIFY(p);
     for (const Direction dir : {Direction::FromDevice, Direction::ToDevice}) {
+      for (const bool summarize : {true, false}) {
         SessionOptions full, fast;
         full.direction = fast.direction = dir;
         fast.annotate = false;
+        fast.summarize = summarize;
         QStringList a, b;
-        DecodedFrame fastFrame;
+        DecodedFrame annotated, fastFrame;
         // Time replies carry the clock: retry if a second boundary fell between the two decodes.
         for (int attempt = 0; attempt < 3 && (attempt == 0 || a != b); ++attempt) {
-            const DecodedFrame annotated = p->decodeFrame(bytes, full);
+            annotated = p->decodeFrame(bytes, full);
             fastFrame = p->decodeFrame(bytes, fast);
-            a = describe(annotated);
-            b = describe(fastFrame);
+            a = describe(annotated, *p);
+            b = describe(fastFrame, *p);
             QVERIFY(!annotated.fields.isEmpty());
         }
         QCOMPARE(b, a);
         QVERIFY(fastFrame.fields.isEmpty());
+        QCOMPARE(p->summary(annotated), annotated.summary);
+        if (summarize)
+            QCOMPARE(fastFrame.summary, annotated.summary);
+        else if (protocol == QLatin1String("gt06") && fastFrame.ok() && fastFrame.message.kind != MessageKind::Unknown)
+            QVERIFY2(fastFrame.summary.isEmpty(), "GT06 skips the summary when told to");
+      }
     }
 }
 
@@ -145,6 +157,7 @@ void TestFastPath::sameAsAnnotatedInSession() {
     QVERIFY(p);
     SessionOptions full, fast;
     fast.annotate = false;
+    fast.summarize = false;   // as the server decodes
     QList<DecodedFrame> a, b;
     QStringList da, db;
     for (int attempt = 0; attempt < 3 && (attempt == 0 || da != db); ++attempt) {
@@ -153,9 +166,9 @@ void TestFastPath::sameAsAnnotatedInSession() {
         da.clear();
         db.clear();
         for (const DecodedFrame &f : a)
-            da << describe(f);
+            da << describe(f, *p);
         for (const DecodedFrame &f : b)
-            db << describe(f);
+            db << describe(f, *p);
     }
     QCOMPARE(b.size(), a.size());
     QCOMPARE(db, da);

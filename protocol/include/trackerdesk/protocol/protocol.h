@@ -28,6 +28,11 @@ struct SessionOptions {
     // are filled exactly as with true, but `fields` stays empty and no field value text is
     // formatted (the inspector re-decodes the stored bytes on demand).
     bool annotate = true;
+    // false: the decoder may leave DecodedFrame::summary empty - a one-line text for frame
+    // lists that a server nobody watches never shows. GT06 then skips it; JT/T 808 makes its
+    // summaries from what it reads along the way and fills it anyway. Protocol::summary()
+    // makes it from the decoded frame when it is wanted after all.
+    bool summarize = true;
 };
 
 struct StreamEvent {
@@ -64,6 +69,9 @@ public:
     // Decode one complete frame. Never throws; a broken frame gives warnings and
     // fields covering what could be understood (the rest as one "Undecoded" field).
     virtual DecodedFrame decodeFrame(const QByteArray &frame, const SessionOptions &options = {}) const = 0;
+    // The frame's one-line summary: DecodedFrame::summary, or, when the decode left it
+    // empty (SessionOptions::summarize = false), the same text made from the decoded frame.
+    virtual QString summary(const DecodedFrame &frame) const { return frame.summary; }
 };
 
 // All protocols, in sniffing order.
