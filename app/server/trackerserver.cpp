@@ -36,7 +36,7 @@ struct TrackerServer::Connection {
 struct TrackerServer::Pending {
     quint64 ticket = 0;
     quint64 connectionId = 0;
-    QList<QByteArray> writes;         // written to the connection once committed
+    proto::Replies writes;            // written to the connection once committed
     bool publish = false;
     qint64 readNs = -1;               // m_clock when the frame was read (acks of inbound frames)
     CommittedFrame info;
@@ -668,8 +668,7 @@ void TrackerServer::onCommitted(const QList<store::WorkResult> &results) {
         if (!p.writes.isEmpty()) {
             Connection *c = m_connections.value(p.connectionId);
             if (c && !c->closing) {
-                for (const QByteArray &b : std::as_const(p.writes))
-                    m_sockets->write(c->id, b);
+                m_sockets->write(c->id, p.writes.bytes());   // all replies in one write
                 if (p.readNs >= 0)
                     m_ackDelays.record(m_clock.nsecsElapsed() - p.readNs);
                 written.append(c->id);

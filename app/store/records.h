@@ -124,7 +124,7 @@ struct WorkItem {
     QList<proto::Position> positions;
     std::optional<proto::Status> status;
     QStringList alarms;
-    QList<QByteArray> replies;        // stored as ToDevice frames linked to this one
+    proto::Replies replies;           // stored as ToDevice frames linked to this one
     QList<int> replyTypes;            // message type of each reply (-1: unknown)
 
     // DeviceEvent; for Inbound/Outbound frames an optional event recorded with the frame

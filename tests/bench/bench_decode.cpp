@@ -118,7 +118,6 @@ DecodedFrame materialise(const QByteArray &bytes, const DecodedFrame &ref, quint
     m.alarms = copyOf(rm.alarms);
     m.text = copyOf(rm.text);
     m.authCode = copyOf(rm.authCode);
-    d.replies.reserve(ref.replies.size());
     for (const QByteArray &r : ref.replies)
         d.replies.append(QByteArray(r.constData(), r.size()));
     return d;

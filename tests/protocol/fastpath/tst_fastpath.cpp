@@ -97,6 +97,7 @@ private slots:
     void sameAsAnnotatedInSession_data() { vectorRows(); }
     void sameAsAnnotatedInSession();
     void badChecksumStillWarns();
+    void repliesKeepEachReply();
     void deviceDates_data();
     void deviceDates();
 
@@ -196,6 +197,39 @@ void TestFastPath::badChecksumStillWarns() {
         QCOMPARE(quick.warnings, full.warnings);
         QVERIFY(quick.fields.isEmpty());
     }
+}
+
+// DecodedFrame::replies holds the replies back to back in one array: each must still come
+// out whole and in order, and the server writes bytes() - all of them - in one go.
+void TestFastPath::repliesKeepEachReply() {
+    Replies r;
+    QVERIFY(r.isEmpty());
+    QCOMPARE(r.value(0), QByteArray());
+    const QByteArray ack = gt06::encodeAck(0x13, 7);
+    r.append(ack);
+    QCOMPARE(r.size(), 1);
+    QCOMPARE(r.first(), ack);
+    QVERIFY(r.first().constData() == ack.constData());   // one reply: shared, not copied
+    const QByteArray second = QByteArray::fromHex("7e8001000501234567890100010002000200037e");
+    r << second;
+    QCOMPARE(r.size(), 2);
+    QCOMPARE(r.at(0), ack);
+    QCOMPARE(r[1], second);
+    QCOMPARE(r.last(), second);
+    QCOMPARE(r.bytes(), ack + second);
+    QCOMPARE(ack, gt06::encodeAck(0x13, 7));   // appending after it left the caller's copy alone
+    QList<QByteArray> seen;
+    for (const QByteArray &b : r)
+        seen << b;
+    QCOMPARE(seen, (QList<QByteArray>{ack, second}));
+    QCOMPARE(r.toList(), seen);
+    QCOMPARE(r.value(2), QByteArray());
+    QVERIFY(r == (Replies{ack, second}));
+    QVERIFY(r != (Replies{second, ack}));   // same bytes in another order are other replies
+    QVERIFY(r != (Replies{ack + second}));  // and one reply of both is not two replies
+    r.clear();
+    QVERIFY(r.isEmpty());
+    QVERIFY(r.bytes().isEmpty());
 }
 
 // The decoders compute times without QDate/QDateTime (calendar arithmetic on the hot path):

@@ -380,8 +380,8 @@ void TstGt06Framing::topinConnection() {
     QCOMPARE(ev.size(), 5);
     for (const StreamEvent &e : ev)
         QCOMPARE(e.frame.protocol, QStringLiteral("topin"));
-    QCOMPARE(ev[0].frame.replies, QList<QByteArray>{hex("787801010d0a")});
-    QCOMPARE(ev[1].frame.replies, QList<QByteArray>{hex("787801130d0a")});
+    QCOMPARE(ev[0].frame.replies.toList(), QList<QByteArray>{hex("787801010d0a")});
+    QCOMPARE(ev[1].frame.replies.toList(), QList<QByteArray>{hex("787801130d0a")});
     QCOMPARE(ev[2].frame.message.positions.first().wifi.size(), 1);
     QCOMPARE(ev[3].frame.message.positions.first().satellites, std::optional<int>(9));
     // After a Topin login, frames without a valid CRC are read as Topin.
@@ -396,7 +396,7 @@ void TstGt06Framing::topinConnection() {
     QCOMPARE(mixed.size(), 2);
     QCOMPARE(mixed[0].frame.protocol, QStringLiteral("topin"));
     QCOMPARE(mixed[1].frame.protocol, QStringLiteral("gt06"));
-    QCOMPARE(mixed[1].frame.replies, QList<QByteArray>{gt06::encodeAck(0x13, 3)});
+    QCOMPARE(mixed[1].frame.replies.toList(), QList<QByteArray>{gt06::encodeAck(0x13, 3)});
 }
 
 void TstGt06Framing::idleSessionHoldsNothing() {

@@ -348,8 +348,8 @@ void TestJt808Framing::subPackagesOutOfOrder2019() {
     auto s = session();
     const Collected c = feedChunks(*s, packet(0x0100, t, 8, 2, 2, body.mid(40)) + packet(0x0100, t, 7, 2, 1, body.left(40)), {3});
     QCOMPARE(c.frames.size(), 3);
-    QCOMPARE(c.frames[0].replies, QList<QByteArray>{j::encodeGeneralResponse(t, 0, 8, 0x0100)});
-    QCOMPARE(c.frames[1].replies, QList<QByteArray>{j::encodeGeneralResponse(t, 0, 7, 0x0100)});
+    QCOMPARE(c.frames[0].replies.toList(), QList<QByteArray>{j::encodeGeneralResponse(t, 0, 8, 0x0100)});
+    QCOMPARE(c.frames[1].replies.toList(), QList<QByteArray>{j::encodeGeneralResponse(t, 0, 7, 0x0100)});
     const DecodedFrame &whole = c.frames[2];
     QVERIFY2(whole.ok(), qPrintable(whole.warnings.join(QStringLiteral("; "))));
     QCOMPARE(whole.message.model, QStringLiteral("TD-SPLIT"));

@@ -17,6 +17,9 @@
 #include <QList>
 #include <QString>
 #include <QStringList>
+#include <QVarLengthArray>
+#include <initializer_list>
+#include <iterator>
 #include <optional>
 
 namespace td::proto {
@@ -112,6 +115,107 @@ struct Message {
     QString authCode;            // JT808 authentication code
 };
 
+// The replies to one frame, in order. Their bytes lie back to back in one array - what goes
+// to the socket - with where each one ends beside them, so the usual single ack is one
+// allocation and one reference count (a QList<QByteArray> made two of each for every frame).
+// Reads like a list of QByteArray; an element is a copy that shares the storage when it is
+// the only reply (the usual case) and a fresh array otherwise.
+class Replies {
+public:
+    Replies() = default;
+    Replies(std::initializer_list<QByteArray> replies) {
+        for (const QByteArray &r : replies)
+            append(r);
+    }
+
+    qsizetype size() const { return m_ends.size(); }
+    qsizetype count() const { return m_ends.size(); }
+    bool isEmpty() const { return m_ends.isEmpty(); }
+    QByteArray at(qsizetype i) const {
+        if (m_ends.size() == 1)
+            return m_bytes;
+        const qsizetype from = i == 0 ? 0 : m_ends[i - 1];
+        return m_bytes.mid(from, m_ends[i] - from);
+    }
+    QByteArray operator[](qsizetype i) const { return at(i); }
+    QByteArray first() const { return at(0); }
+    QByteArray last() const { return at(size() - 1); }
+    QByteArray value(qsizetype i) const { return i >= 0 && i < size() ? at(i) : QByteArray(); }
+    // All replies back to back: what is written to the connection.
+    const QByteArray &bytes() const { return m_bytes; }
+    QList<QByteArray> toList() const {
+        QList<QByteArray> out;
+        out.reserve(size());
+        for (qsizetype i = 0; i < size(); ++i)
+            out.append(at(i));
+        return out;
+    }
+
+    // The first reply is shared, not copied (an encoder's result, a frame echoed back).
+    void append(const QByteArray &reply) {
+        if (m_ends.isEmpty())
+            m_bytes = reply;
+        else
+            m_bytes.append(reply);
+        m_ends.append(int(m_bytes.size()));
+    }
+    void append(QByteArray &&reply) {
+        if (m_ends.isEmpty())
+            m_bytes = std::move(reply);
+        else
+            m_bytes.append(reply);
+        m_ends.append(int(m_bytes.size()));
+    }
+    Replies &operator<<(const QByteArray &reply) {
+        append(reply);
+        return *this;
+    }
+    Replies &operator<<(QByteArray &&reply) {
+        append(std::move(reply));
+        return *this;
+    }
+    void clear() {
+        m_bytes.clear();
+        m_ends.clear();
+    }
+
+    class const_iterator {
+    public:
+        using iterator_category = std::forward_iterator_tag;
+        using value_type = QByteArray;
+        using difference_type = qsizetype;
+        using pointer = void;
+        using reference = QByteArray;
+        const_iterator() = default;
+        const_iterator(const Replies *r, qsizetype i) : m_r(r), m_i(i) {}
+        QByteArray operator*() const { return m_r->at(m_i); }
+        const_iterator &operator++() {
+            ++m_i;
+            return *this;
+        }
+        const_iterator operator++(int) {
+            const_iterator old = *this;
+            ++m_i;
+            return old;
+        }
+        friend bool operator==(const const_iterator &a, const const_iterator &b) { return a.m_i == b.m_i; }
+        friend bool operator!=(const const_iterator &a, const const_iterator &b) { return a.m_i != b.m_i; }
+
+    private:
+        const Replies *m_r = nullptr;
+        qsizetype m_i = 0;
+    };
+    const_iterator begin() const { return {this, 0}; }
+    const_iterator end() const { return {this, size()}; }
+
+    friend bool operator==(const Replies &a, const Replies &b) { return a.m_ends == b.m_ends && a.m_bytes == b.m_bytes; }
+    friend bool operator!=(const Replies &a, const Replies &b) { return !(a == b); }
+
+private:
+    QByteArray m_bytes;
+    QVarLengthArray<int, 2> m_ends;   // end of each reply in m_bytes
+};
+
 struct DecodedFrame {
     QString protocol;            // "gt06", "topin", "jt808"
     int type = -1;               // protocol message id
@@ -123,7 +227,7 @@ struct DecodedFrame {
     QList<Field> fields;
     QStringList warnings;        // frame-level problems (bad CRC, length mismatch, ...)
     Message message;
-    QList<QByteArray> replies;   // exact bytes to send back, in order (may be empty)
+    Replies replies;             // exact bytes to send back, in order (may be empty)
     bool ok() const { return warnings.isEmpty(); }
     const QByteArray &wireBytes() const { return wire.isEmpty() ? bytes : wire; }
 };
