@@ -52,7 +52,7 @@ struct CommittedFrame {
     FrameRecord frame;
     QList<FrameRecord> replies;       // sent right after the commit (only with detailed replies)
     proto::MessageKind kind = proto::MessageKind::Unknown;
-    QList<proto::Position> positions;
+    proto::PositionList positions;
     int positionsStored = 0;          // new fixes (the rest were resends)
     QList<bool> positionIsNew;        // per position: false = already stored (a resend)
     std::optional<proto::Status> status;

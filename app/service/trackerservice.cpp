@@ -434,7 +434,7 @@ QString TrackerService::addDevice(const store::Device &device) {
     return {};
 }
 
-QString TrackerService::addDerivedPositions(qint64 deviceId, const QList<proto::Position> &positions,
+QString TrackerService::addDerivedPositions(qint64 deviceId, const proto::PositionList &positions,
                                             qint64 frameId, int *stored) {
     if (stored)
         *stored = 0;

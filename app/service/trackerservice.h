@@ -104,7 +104,7 @@ public slots:
     // cell/Wi-Fi position) and publishes them like live fixes (positionsStored, the device's
     // last fix). frameId: the stored frame they were derived from, 0 for none. Returns an
     // error text, empty on success; *stored: how many were new (resends are not stored twice).
-    QString addDerivedPositions(qint64 deviceId, const QList<td::proto::Position> &positions,
+    QString addDerivedPositions(qint64 deviceId, const td::proto::PositionList &positions,
                                 qint64 frameId = 0, int *stored = nullptr);
     // Stores an outbound frame the caller encoded (e.g. the Topin 0x69 position reply) and
     // writes it if the device is online. Returns an error text, empty when queued.

@@ -682,7 +682,7 @@ void SmsService::addPositions(Message &m) {
     const QList<proto::sms::SmsPosition> found = proto::sms::parsePositions(m.text, o);
     if (found.isEmpty())
         return;
-    QList<proto::Position> positions;
+    proto::PositionList positions;
     for (const proto::sms::SmsPosition &p : found) {
         positions << p.position;
         positions.last().source = proto::PositionSource::Sms;

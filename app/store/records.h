@@ -121,7 +121,7 @@ struct WorkItem {
     QString model;                    // login: model hint
     std::optional<int> loginTimeZone; // login: time zone the device announced
     proto::MessageKind messageKind = proto::MessageKind::Unknown;
-    QList<proto::Position> positions;
+    proto::PositionList positions;
     std::optional<proto::Status> status;
     QStringList alarms;
     proto::Replies replies;           // stored as ToDevice frames linked to this one

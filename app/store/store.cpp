@@ -1102,7 +1102,7 @@ bool Store::writePendingBatch() {
 }
 
 bool Store::insertPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId,
-                            const QList<proto::Position> &positions, int *stored, int *duplicates,
+                            const proto::PositionList &positions, int *stored, int *duplicates,
                             QList<bool> *isNew, bool mayDefer) {
     const bool defer = mayDefer && m_options.deferPositionsMs > 0;
     const qint64 nowMs = defer ? QDateTime::currentMSecsSinceEpoch() : 0;
@@ -1662,7 +1662,7 @@ bool Store::beginImmediate() {
 }
 
 bool Store::insertDerivedPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId,
-                                   const QList<proto::Position> &positions, QList<bool> *isNew) {
+                                   const proto::PositionList &positions, QList<bool> *isNew) {
     if (!isOpen()) {
         m_error = QStringLiteral("the store is not open");
         return false;

@@ -131,7 +131,7 @@ public:
     // whose inputs produced them, 0 for none). One transaction; resends are recognised
     // (isNew false) like on the writer path. Usable from any one connection.
     bool insertDerivedPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId,
-                                const QList<proto::Position> &positions, QList<bool> *isNew);
+                                const proto::PositionList &positions, QList<bool> *isNew);
     // Deletes raw frames beyond the retention policy, at most `chunk` rows per call (one
     // short transaction), so pruning never holds the write lock for long. Returns the
     // number deleted (0: nothing left to prune), -1 on error.
@@ -164,7 +164,7 @@ private:
     qint64 insertFrame(qint64 timeMs, proto::Direction dir, const WorkItem &item, qint64 deviceId,
                        const QString &protocol, int type, const QByteArray &bytes, qint64 replyTo);
     bool insertPositions(qint64 deviceId, qint64 serverTimeMs, qint64 frameId,
-                         const QList<proto::Position> &positions, int *stored, int *duplicates,
+                         const proto::PositionList &positions, int *stored, int *duplicates,
                          QList<bool> *isNew = nullptr, bool mayDefer = false);
     struct PositionRow;
     bool writePositionRow(const PositionRow &row, bool *added);

@@ -147,7 +147,7 @@ void TestExportCli::initTestCase() {
     QVERIFY(!gtLogin.isEmpty() && !gtPos.isEmpty() && !jtPos.isEmpty());
 
     auto item = [](const QString &key, qint64 ms, const QString &peer, quint16 port, const QString &protocol,
-                   const QByteArray &bytes, const QList<proto::Position> &positions) {
+                   const QByteArray &bytes, const proto::PositionList &positions) {
         WorkItem w;
         w.kind = WorkItem::Inbound;
         w.serverTimeMs = ms;
@@ -168,7 +168,7 @@ void TestExportCli::initTestCase() {
     // Car: 200 valid GPS fixes every 30 s with a 2 h gap after the first 100, 5 LBS fixes
     // with coordinates and 3 invalid GPS fixes.
     for (int batch = 0; batch < 20; ++batch) {
-        QList<proto::Position> ps;
+        proto::PositionList ps;
         for (int k = 0; k < 10; ++k) {
             const int i = batch * 10 + k;
             const qint64 t = T0 + i * 30000LL + (i >= 100 ? 7200000LL : 0);
@@ -186,7 +186,7 @@ void TestExportCli::initTestCase() {
     }
     // The JT/T 808 device over a dual-stack socket (IPv4-mapped address), 50 fixes.
     for (int batch = 0; batch < 5; ++batch) {
-        QList<proto::Position> ps;
+        proto::PositionList ps;
         for (int k = 0; k < 10; ++k) {
             ps << fix(T0 + (batch * 10 + k) * 60000LL, -33.9 - k * 1e-4, 151.2 + batch * 1e-3);
             ++m_jtGps;
@@ -197,7 +197,7 @@ void TestExportCli::initTestCase() {
     // A few fixes within the last hour, for --from 24h.
     {
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
-        QList<proto::Position> ps;
+        proto::PositionList ps;
         for (int k = 0; k < 4; ++k)
             ps << fix(now - 3600000LL + k * 60000LL, 52.0, 13.0 + k * 1e-3);
         m_carRecent = int(ps.size());

@@ -42,7 +42,7 @@ proto::Position fix(qint64 ms, double lat, double lon, bool valid = true) {
     return p;
 }
 
-WorkItem inbound(const QString &imei, qint64 ms, QList<proto::Position> positions = {},
+WorkItem inbound(const QString &imei, qint64 ms, proto::PositionList positions = {},
                  proto::MessageKind kind = proto::MessageKind::Position) {
     WorkItem w;
     w.kind = WorkItem::Inbound;

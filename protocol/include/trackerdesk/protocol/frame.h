@@ -86,6 +86,10 @@ struct Status {
     std::optional<bool> relayCut;
 };
 
+// The positions of one message: nearly always one (a JT/T 808 batch has more). It is kept
+// inside the message, without a heap block and a reference count of its own.
+using PositionList = QVarLengthArray<Position, 1>;
+
 enum class MessageKind {
     Unknown,       // decoded framing, content not understood; raw content kept in fields
     Login,         // GT06 login, JT808 register/authenticate
@@ -108,7 +112,7 @@ struct Message {
     QString deviceId;            // IMEI (GT06 login) or terminal phone number (JT808 header)
     QString model;               // type id / model hint when the frame carries one
     std::optional<int> timeZoneMinutes;  // from the GT06 login
-    QList<Position> positions;
+    PositionList positions;
     std::optional<Status> status;
     QStringList alarms;          // machine names: "sos", "powerCut", "vibration", ...
     QString text;                // command reply / firmware / info text
