@@ -397,7 +397,8 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx, DecodedFrame &f
     if (serialAt >= 0 && serialAt < n) {
         if (serialAt + 2 <= n) {
             f.serial = be16(d + serialAt);
-            addTrailerField(f, annotate, serialAt, 2, QStringLiteral("Serial number"), annotate ? QString::number(f.serial) : QString());
+            if (annotate)   // (the fast path builds no name or value strings for good trailers)
+                addTrailerField(f, annotate, serialAt, 2, QStringLiteral("Serial number"), QString::number(f.serial));
         } else {
             addTrailerField(f, annotate, serialAt, n - serialAt, QStringLiteral("Serial number"), QStringLiteral("(truncated)"),
                             QStringLiteral("frame ends inside the serial number"));
@@ -408,8 +409,8 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx, DecodedFrame &f
             const quint16 stored = be16(d + crcAt);
             const quint16 computed = crcOver(crcAt - 2);
             if (stored == computed) {
-                addTrailerField(f, annotate, crcAt, 2, QStringLiteral("CRC"),
-                                annotate ? hexWord(stored) + QLatin1String(" (valid CRC-ITU)") : QString());
+                if (annotate)
+                    addTrailerField(f, annotate, crcAt, 2, QStringLiteral("CRC"), hexWord(stored) + QLatin1String(" (valid CRC-ITU)"));
             } else {
                 r.crcBad = true;
                 addTrailerField(f, annotate, crcAt, 2, QStringLiteral("CRC"), hexWord(stored),
@@ -423,9 +424,10 @@ DecodeResult decode(const QByteArray &frame, const Context &ctx, DecodedFrame &f
     }
     if (stopAt >= 0 && stopAt < n) {
         const int len = std::min(2, n - stopAt);
-        if (len == 2 && d[stopAt] == 0x0D && d[stopAt + 1] == 0x0A)
-            addTrailerField(f, annotate, stopAt, 2, QStringLiteral("Stop"), QStringLiteral("0D 0A"));
-        else
+        if (len == 2 && d[stopAt] == 0x0D && d[stopAt + 1] == 0x0A) {
+            if (annotate)
+                addTrailerField(f, annotate, stopAt, 2, QStringLiteral("Stop"), QStringLiteral("0D 0A"));
+        } else
             addTrailerField(f, annotate, stopAt, len, QStringLiteral("Stop"), hexBytes(d + stopAt, len),
                             len < 2 ? QStringLiteral("frame truncated: stop bytes missing")
                                     : QStringLiteral("expected 0D 0A"));
