@@ -100,6 +100,7 @@ private slots:
     void repliesKeepEachReply();
     void deviceDates_data();
     void deviceDates();
+    void everyDeviceDay();
 
 private:
     void vectorRows();
@@ -304,6 +305,35 @@ void TestFastPath::deviceDates() {
             QCOMPARE(f.warnings, QStringList{QStringLiteral("Date/time: out-of-range date/time")});
         }
     }
+}
+
+// Every day a device can send (2000-01-01 .. 2255-12-31, the year is one byte), fast path:
+// the date arithmetic for that range must agree with QDate on each one.
+void TestFastPath::everyDeviceDay() {
+    Position p;
+    p.time = QDateTime(QDate(2020, 1, 1), QTime(0, 0), QTimeZone::UTC);
+    p.latitude = 48.85;
+    p.longitude = 2.35;
+    p.valid = true;
+    QByteArray frame = gt06::encodeGpsLbs(7, p);
+    SessionOptions o;
+    o.annotate = false;
+    o.summarize = false;
+    int days = 0;
+    for (QDate day(2000, 1, 1); day.year() <= 2255; day = day.addDays(1), ++days) {
+        const int raw[6] = {day.year() - 2000, day.month(), day.day(), 23, 59, 58};
+        for (int i = 0; i < 6; ++i)
+            frame[4 + i] = char(raw[i]);
+        const quint16 crc = crc16X25(frame.constData() + 2, frame.size() - 6);
+        frame[frame.size() - 4] = char(crc >> 8);
+        frame[frame.size() - 3] = char(crc & 0xFF);
+        const DecodedFrame f = gt06Protocol().decodeFrame(frame, o);
+        const QDateTime got = f.message.positions.value(0).time;
+        const QDateTime expected(day, QTime(23, 59, 58), QTimeZone::UTC);
+        if (got != expected)
+            QFAIL(qPrintable(QStringLiteral("%1: decoded %2").arg(expected.toString(Qt::ISODate), got.toString(Qt::ISODate))));
+    }
+    QCOMPARE(days, 93502);
 }
 
 QTEST_GUILESS_MAIN(TestFastPath)
