@@ -224,7 +224,8 @@ struct DecodedFrame {
     QString protocol;            // "gt06", "topin", "jt808"
     int type = -1;               // protocol message id
     QString typeName;            // "Login", "GPS+LBS location", ...
-    QString summary;             // one line for lists: "IMEI 864717003283581"
+    QString summary;             // one line for lists: "IMEI 864717003283581" (GT06 leaves it
+                                 // empty with SessionOptions::summarize = false: Protocol::summary())
     QByteArray bytes;            // the frame the fields refer to
     QByteArray wire;             // bytes as received when different (JT808 escaping); else empty
     int serial = -1;             // GT06 serial / JT808 message serial, -1 if none
