@@ -82,7 +82,13 @@ struct Cursor {
     // formats no text): c.add(1, QStringLiteral("GSM"), [&]() -> QString { return ...; }).
     template <typename Fn, typename = std::enable_if_t<std::is_invocable_r_v<QString, Fn &>>>
     Field &add(int len, QString name, Fn &&value) {
-        return annotate ? add(len, std::move(name), QString(value())) : add(len, std::move(name), QString());
+        if (annotate)
+            return addField(len, std::move(name), QString(value()));
+        pos += len;
+        scratch.name.swap(name);
+        scratch.warning.clear();
+        scratch.children.clear();
+        return scratch;
     }
     // Appends a ready-made top-level field (dropped when not annotating).
     void append(Field &&field);
