@@ -12,6 +12,8 @@
 #include <QTimeZone>
 #include <QtTest>
 
+#include <array>
+
 using namespace td::proto;
 
 namespace {
@@ -77,6 +79,24 @@ QList<QByteArray> vectors(const QString &file) {
             out << QByteArray::fromHex(cells[col].trimmed());
     }
     return out;
+}
+
+// A 0x22 GPS+LBS frame from the encoder; setDate() puts raw date bytes in and redoes the CRC.
+QByteArray gpsLbsFrame() {
+    Position p;
+    p.time = QDateTime(QDate(2020, 1, 1), QTime(0, 0), QTimeZone::UTC);
+    p.latitude = 48.85;
+    p.longitude = 2.35;
+    p.valid = true;
+    return gt06::encodeGpsLbs(7, p);
+}
+
+void setDate(QByteArray &frame, const std::array<int, 6> &raw) {
+    for (int i = 0; i < 6; ++i)
+        frame[4 + i] = char(raw[i]);
+    const quint16 crc = crc16X25(frame.constData() + 2, frame.size() - 6);
+    frame[frame.size() - 4] = char(crc >> 8);
+    frame[frame.size() - 3] = char(crc & 0xFF);
 }
 
 QList<DecodedFrame> viaSession(const Protocol &p, const QByteArray &bytes, const SessionOptions &o) {
@@ -268,20 +288,9 @@ void TestFastPath::deviceDates() {
     QFETCH(int, minute);
     QFETCH(int, second);
     QFETCH(int, tz);
-    // A 0x22 GPS+LBS frame from the encoder, with the raw date bytes put in and the CRC redone.
-    Position p;
-    p.time = QDateTime(QDate(2020, 1, 1), QTime(0, 0), QTimeZone::UTC);
-    p.latitude = 48.85;
-    p.longitude = 2.35;
-    p.valid = true;
-    QByteArray frame = gt06::encodeGpsLbs(7, p);
+    QByteArray frame = gpsLbsFrame();
     QVERIFY(frame.size() > 20);
-    const int raw[6] = {year - 2000, month, day, hour, minute, second};
-    for (int i = 0; i < 6; ++i)
-        frame[4 + i] = char(raw[i]);
-    const quint16 crc = crc16X25(frame.constData() + 2, frame.size() - 6);
-    frame[frame.size() - 4] = char(crc >> 8);
-    frame[frame.size() - 3] = char(crc & 0xFF);
+    setDate(frame, {year - 2000, month, day, hour, minute, second});
 
     const QDate date(year, month, day);
     const bool valid = date.isValid() && QTime::isValid(hour, minute, second);
@@ -310,23 +319,13 @@ void TestFastPath::deviceDates() {
 // Every day a device can send (2000-01-01 .. 2255-12-31, the year is one byte), fast path:
 // the date arithmetic for that range must agree with QDate on each one.
 void TestFastPath::everyDeviceDay() {
-    Position p;
-    p.time = QDateTime(QDate(2020, 1, 1), QTime(0, 0), QTimeZone::UTC);
-    p.latitude = 48.85;
-    p.longitude = 2.35;
-    p.valid = true;
-    QByteArray frame = gt06::encodeGpsLbs(7, p);
+    QByteArray frame = gpsLbsFrame();
     SessionOptions o;
     o.annotate = false;
     o.summarize = false;
     int days = 0;
     for (QDate day(2000, 1, 1); day.year() <= 2255; day = day.addDays(1), ++days) {
-        const int raw[6] = {day.year() - 2000, day.month(), day.day(), 23, 59, 58};
-        for (int i = 0; i < 6; ++i)
-            frame[4 + i] = char(raw[i]);
-        const quint16 crc = crc16X25(frame.constData() + 2, frame.size() - 6);
-        frame[frame.size() - 4] = char(crc >> 8);
-        frame[frame.size() - 3] = char(crc & 0xFF);
+        setDate(frame, {day.year() - 2000, day.month(), day.day(), 23, 59, 58});
         const DecodedFrame f = gt06Protocol().decodeFrame(frame, o);
         const QDateTime got = f.message.positions.value(0).time;
         const QDateTime expected(day, QTime(23, 59, 58), QTimeZone::UTC);
